@@ -1,0 +1,69 @@
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from kam.models import Role
+
+from .models import AccountStatus, KeyAccount, Tier
+
+
+class FilterForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs["class"] = f"{css} {css}-sm"
+
+
+class KeyAccountFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
+    country = django_filters.ChoiceFilter(choices=countries, label=_("Country"))
+    owner = django_filters.ModelChoiceFilter(queryset=None, label=_("Key account manager"))
+    status = django_filters.ChoiceFilter(
+        choices=AccountStatus.choices,
+        label=_("Status"),
+        empty_label=_("Active and on hold"),
+        method="filter_status",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("name", "name"),
+            ("customer_number", "customer_number"),
+            ("tier", "tier"),
+            ("country", "country"),
+            ("owner__last_name", "owner"),
+            ("status", "status"),
+            ("attractiveness", "attractiveness"),
+            ("relative_strength", "relative_strength"),
+        ],
+        label=_("Sort by"),
+    )
+
+    class Meta:
+        model = KeyAccount
+        form = FilterForm
+        fields = ["q", "tier", "country", "owner", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["owner"].queryset = get_user_model().objects.filter(role=Role.MANAGER)
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(customer_number__icontains=value))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status=value)
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.not_archived()
+        return queryset

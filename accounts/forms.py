@@ -1,0 +1,160 @@
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from kam.models import Role
+
+from .models import (
+    AccountTeamMember,
+    Interaction,
+    KeyAccount,
+    MarketStage,
+    Site,
+    Stakeholder,
+)
+
+User = get_user_model()
+
+
+class BaseForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+def managers():
+    return User.objects.filter(is_active=True, role=Role.MANAGER)
+
+
+class KeyAccountForm(BaseForm):
+    class Meta:
+        model = KeyAccount
+        fields = [
+            "name",
+            "customer_number",
+            "industry",
+            "tier",
+            "owner",
+            "parent",
+            "country",
+            "currency",
+            "status",
+            "attractiveness",
+            "relative_strength",
+        ]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = managers()
+        parents = KeyAccount.objects.visible_to(user).not_archived()
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        # Archiving has its own action with a confirmation, so the form offers the rest.
+        self.fields["status"].choices = [
+            c for c in self.fields["status"].choices if c[0] != "archived"
+        ]
+        if not user.is_administrator:
+            # Handing an account over is an admin's job; a manager plans their own.
+            self.fields["owner"].disabled = True
+            if not self.instance.pk:
+                self.fields["owner"].initial = user.pk
+                self.instance.owner = user
+
+    def clean_customer_number(self):
+        return self.cleaned_data["customer_number"].strip()
+
+
+class TeamMemberForm(BaseForm):
+    class Meta:
+        model = AccountTeamMember
+        fields = ["user", "role"]
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.instance.account = account
+        self.fields["user"].queryset = User.objects.filter(is_active=True).exclude(
+            pk=account.owner_id
+        )
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if self.account.team_members.filter(user=user).exists():
+            raise forms.ValidationError(_("This user is already on the account team."))
+        return user
+
+
+class SiteForm(BaseForm):
+    class Meta:
+        model = Site
+        fields = ["name", "city", "region", "country"]
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        if not self.instance.pk:
+            self.fields["country"].initial = account.country
+
+
+class StakeholderForm(BaseForm):
+    class Meta:
+        model = Stakeholder
+        fields = [
+            "name",
+            "title",
+            "department",
+            "email",
+            "phone",
+            "buying_role",
+            "influence",
+            "attitude",
+            "interaction_level",
+            "relationship_owner",
+            "contact_interval_days",
+            "notes",
+        ]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        team = account.team_members.values("user_id")
+        self.fields["relationship_owner"].queryset = User.objects.filter(is_active=True).filter(
+            pk__in=team
+        ) | User.objects.filter(pk=account.owner_id)
+        self.fields["influence"].widget = forms.NumberInput(attrs={"min": 1, "max": 5})
+
+
+class InteractionForm(BaseForm):
+    class Meta:
+        model = Interaction
+        fields = ["date", "kind", "stakeholders", "summary"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "stakeholders": forms.CheckboxSelectMultiple,
+            "summary": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, account, author, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        if not self.instance.pk:
+            self.instance.author = author
+        self.fields["stakeholders"].queryset = account.stakeholders.all()
+
+
+class MarketStageForm(BaseForm):
+    class Meta:
+        model = MarketStage
+        fields = ["position", "name", "description", "pull_activities"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "pull_activities": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account

@@ -1,0 +1,87 @@
+"""Read models for the key-account pages; each costs a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+
+from .models import (
+    Attitude,
+    Interaction,
+    KeyAccount,
+    Stakeholder,
+)
+
+
+def account_list(*, user) -> QuerySet[KeyAccount]:
+    return (
+        KeyAccount.objects.visible_to(user)
+        .select_related("owner", "parent")
+        .annotate(site_count=Count("sites", distinct=True))
+    )
+
+
+def stakeholder_list(*, account: KeyAccount) -> list[Stakeholder]:
+    return list(account.stakeholders.with_last_contact().select_related("relationship_owner"))
+
+
+def interaction_list(*, account: KeyAccount) -> QuerySet[Interaction]:
+    return account.interactions.select_related("author").prefetch_related(
+        Prefetch("stakeholders", queryset=Stakeholder.objects.only("id", "name", "account_id"))
+    )
+
+
+@dataclass
+class AccountOverview:
+    site_count: int
+    country_count: int
+    stakeholder_count: int
+    overdue_stakeholders: list[Stakeholder]
+    recent_interactions: list[Interaction]
+    market_stage_count: int
+    team_size: int
+
+
+def account_overview(*, account: KeyAccount) -> AccountOverview:
+    stakeholders = stakeholder_list(account=account)
+    sites = account.sites.aggregate(total=Count("id"), countries=Count("country", distinct=True))
+    return AccountOverview(
+        site_count=sites["total"],
+        country_count=sites["countries"],
+        stakeholder_count=len(stakeholders),
+        overdue_stakeholders=[s for s in stakeholders if s.is_contact_overdue],
+        recent_interactions=list(interaction_list(account=account)[:5]),
+        market_stage_count=account.market_stages.count(),
+        team_size=account.team_members.count(),
+    )
+
+
+@dataclass
+class MapCell:
+    influence: int
+    attitude: str
+    stakeholders: list[Stakeholder]
+
+
+def relationship_map(*, account: KeyAccount) -> list[list[MapCell]]:
+    """Rows: influence 5 (top) to 1; columns: opponent, neutral, supporter."""
+    attitudes = [Attitude.OPPONENT, Attitude.NEUTRAL, Attitude.SUPPORTER]
+    cells: dict[tuple[int, str], list[Stakeholder]] = defaultdict(list)
+    for stakeholder in stakeholder_list(account=account):
+        cells[(stakeholder.influence, stakeholder.attitude)].append(stakeholder)
+    return [
+        [MapCell(level, attitude, cells[(level, attitude)]) for attitude in attitudes]
+        for level in range(5, 0, -1)
+    ]
+
+
+def overdue_contacts(*, today=None) -> list[Stakeholder]:
+    """Every stakeholder whose contact interval has passed, for the daily reminder."""
+    today = today or timezone.localdate()
+    stakeholders = (
+        Stakeholder.objects.filter(account__status__in=["active", "on_hold"])
+        .with_last_contact()
+        .select_related("account", "account__owner", "relationship_owner")
+    )
+    return [s for s in stakeholders if s.contact_overdue(s.last_contact, today)]

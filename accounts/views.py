@@ -1,0 +1,247 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .access import can_edit, get_account_for_user, get_rw_account_for_user
+from .filters import KeyAccountFilter
+from .forms import (
+    InteractionForm,
+    KeyAccountForm,
+    MarketStageForm,
+    SiteForm,
+    StakeholderForm,
+    TeamMemberForm,
+)
+from .models import Interaction, KeyAccount, MarketStage, Site, Stakeholder
+
+PAGE_SIZE = 25
+
+
+def _account_context(request: HttpRequest, account: KeyAccount, tab: str, **extra) -> dict:
+    return {"account": account, "tab": tab, "can_edit": can_edit(request.user, account), **extra}
+
+
+@login_required
+def account_list(request: HttpRequest) -> HttpResponse:
+    account_filter = KeyAccountFilter(
+        request.GET, queryset=selectors.account_list(user=request.user)
+    )
+    page = Paginator(account_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": account_filter,
+        "page": page,
+        "query": query.urlencode(),
+        "ordering": request.GET.get("ordering", ""),
+        "can_create": not request.user.is_read_only,
+    }
+    template = "accounts/account_list.html"
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context)
+
+
+@login_required
+def account_create(request: HttpRequest) -> HttpResponse:
+    if request.user.is_read_only:
+        raise PermissionDenied
+    form = KeyAccountForm(request.POST or None, user=request.user)
+    if form.is_valid():
+        account = form.save()
+        messages.success(request, _("Key account “%s” created.") % account.name)
+        return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form})
+
+
+@login_required
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    context = _account_context(
+        request,
+        account,
+        "overview",
+        overview=selectors.account_overview(account=account),
+    )
+    return render(request, "accounts/account_detail.html", context)
+
+
+@login_required
+def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_rw_account_for_user(request.user, pk)
+    form = KeyAccountForm(request.POST or None, instance=account, user=request.user)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Key account saved."))
+        return redirect(account)
+    return render(request, "accounts/account_form.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_rw_account_for_user(request.user, pk)
+    services.account_archive(account=account, user=request.user)
+    messages.success(request, _("Key account “%s” archived.") % account.name)
+    return redirect(account)
+
+
+@login_required
+@require_POST
+def account_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_rw_account_for_user(request.user, pk, allow_archived=True)
+    services.account_restore(account=account, user=request.user)
+    messages.success(request, _("Key account “%s” restored.") % account.name)
+    return redirect(account)
+
+
+@login_required
+def team(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    form = None
+    if can_edit(request.user, account):
+        form = TeamMemberForm(request.POST or None, account=account)
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, _("Team member added."))
+            return redirect("accounts:team", pk=account.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    members = account.team_members.select_related("user")
+    context = _account_context(request, account, "team", members=members, form=form)
+    return render(request, "accounts/team.html", context)
+
+
+@login_required
+@require_POST
+def team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    account = get_rw_account_for_user(request.user, pk)
+    member = get_object_or_404(account.team_members, pk=member_pk)
+    services.team_member_remove(member=member, user=request.user)
+    messages.success(request, _("Team member removed."))
+    return redirect("accounts:team", pk=account.pk)
+
+
+@login_required
+def sites(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    context = _account_context(request, account, "sites", sites=account.sites.all())
+    return render(request, "accounts/sites.html", context)
+
+
+@login_required
+def stakeholders(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    context = _account_context(
+        request,
+        account,
+        "stakeholders",
+        stakeholders=selectors.stakeholder_list(account=account),
+    )
+    return render(request, "accounts/stakeholders.html", context)
+
+
+@login_required
+def stakeholder_detail(request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    stakeholder = get_object_or_404(
+        account.stakeholders.with_last_contact().select_related("relationship_owner"),
+        pk=child_pk,
+    )
+    interactions = selectors.interaction_list(account=account).filter(stakeholders=stakeholder)
+    context = _account_context(
+        request, account, "stakeholders", stakeholder=stakeholder, interactions=interactions
+    )
+    return render(request, "accounts/stakeholder_detail.html", context)
+
+
+@login_required
+def relationship_map(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    context = _account_context(
+        request, account, "map", grid=selectors.relationship_map(account=account)
+    )
+    return render(request, "accounts/relationship_map.html", context)
+
+
+@login_required
+def interactions(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    page = Paginator(selectors.interaction_list(account=account), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = _account_context(request, account, "interactions", page=page)
+    return render(request, "accounts/interactions.html", context)
+
+
+@login_required
+def market_stages(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, pk)
+    context = _account_context(
+        request, account, "market_stages", stages=account.market_stages.all()
+    )
+    return render(request, "accounts/market_stages.html", context)
+
+
+# Children of an account (sites, stakeholders, interactions, market stages) share one
+# create/edit/delete flow: the account comes through the gate, the child from its related set.
+CHILDREN: dict[str, tuple[type[models.Model], type, str, str]] = {
+    "site": (Site, SiteForm, "sites", "sites"),
+    "stakeholder": (Stakeholder, StakeholderForm, "stakeholders", "stakeholders"),
+    "interaction": (Interaction, InteractionForm, "interactions", "interactions"),
+    "market_stage": (MarketStage, MarketStageForm, "market_stages", "market_stages"),
+}
+
+
+def _form_kwargs(kind: str, request: HttpRequest, account: KeyAccount) -> dict:
+    kwargs = {"account": account}
+    if kind == "interaction":
+        kwargs["author"] = request.user
+    return kwargs
+
+
+@login_required
+def child_edit(
+    request: HttpRequest, pk: int, kind: str, child_pk: int | None = None
+) -> HttpResponse:
+    model, form_class, related_name, tab = CHILDREN[kind]
+    account = get_rw_account_for_user(request.user, pk)
+    instance = None
+    if child_pk is not None:
+        instance = get_object_or_404(getattr(account, related_name), pk=child_pk)
+    form = form_class(
+        request.POST or None, instance=instance, **_form_kwargs(kind, request, account)
+    )
+    if form.is_valid():
+        saved = form.save()
+        messages.success(request, _("%s saved.") % model._meta.verbose_name.capitalize())
+        return redirect(saved)
+    context = _account_context(
+        request,
+        account,
+        tab,
+        form=form,
+        object=instance,
+        verbose_name=model._meta.verbose_name,
+        cancel_url=reverse(f"accounts:{tab}", args=[account.pk]),
+    )
+    return render(request, "accounts/child_form.html", context)
+
+
+@login_required
+@require_POST
+def child_delete(request: HttpRequest, pk: int, kind: str, child_pk: int) -> HttpResponse:
+    model, _form, related_name, tab = CHILDREN[kind]
+    account = get_rw_account_for_user(request.user, pk)
+    instance = get_object_or_404(getattr(account, related_name), pk=child_pk)
+    instance.delete()
+    messages.success(request, _("%s deleted.") % model._meta.verbose_name.capitalize())
+    return redirect(f"accounts:{tab}", pk=account.pk)

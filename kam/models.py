@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", _("Key account manager")
+    LEADERSHIP = "leadership", _("Sales leadership")
+    ADMIN = "admin", _("Administrator")
+
+
+class User(AbstractUser):
+    """A login. The role decides what the user may see and change (see kam.permissions)."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
+    # Mails and background work for this user are written in this language.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_leadership(self) -> bool:
+        return self.role == Role.LEADERSHIP
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMIN or self.is_superuser
+
+    @property
+    def sees_all_accounts(self) -> bool:
+        return self.is_leadership or self.is_administrator
+
+    @property
+    def is_read_only(self) -> bool:
+        """Leadership steers from dashboards and approvals; it does not edit account data."""
+        return self.is_leadership and not self.is_administrator

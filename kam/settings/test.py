@@ -1,0 +1,16 @@
+"""The test suite's settings: base plus what makes tests fast and deterministic."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+# The suite runs eager unless a test asks for the real broker (see tests/conftest.py).
+os.environ.setdefault("CELERY_BROKER_URL", "")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+KAM_ALLOW_DEMO_DATA = True

@@ -1,0 +1,37 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from .health import broker_ok, database_ok
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("accounts:list")
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    checks = {}
+    for name, check in (("database", database_ok), ("broker", broker_ok)):
+        ok, detail = check()
+        checks[name] = {"ok": ok, "detail": detail}
+    healthy = all(c["ok"] for c in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's switcher, plus the user's stored language for mails and background work."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    user = request.user
+    if user.is_authenticated and language in dict(user._meta.get_field("language").choices):
+        user.language = language
+        user.save(update_fields=["language"])
+    return response
