@@ -20,9 +20,13 @@ class FilterForm(forms.Form):
 
 class KeyAccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"))
-    country = django_filters.ChoiceFilter(choices=countries, label=_("Country"))
-    owner = django_filters.ModelChoiceFilter(queryset=None, label=_("Key account manager"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
+    country = django_filters.ChoiceFilter(
+        choices=countries, label=_("Country"), empty_label=_("All")
+    )
+    owner = django_filters.ModelChoiceFilter(
+        queryset=None, label=_("Key account manager"), empty_label=_("All")
+    )
     status = django_filters.ChoiceFilter(
         choices=AccountStatus.choices,
         label=_("Status"),

@@ -1,0 +1,99 @@
+"""Shared fixtures: the five personas of every access test, and the real services.
+
+Service tests skip on a machine without PostgreSQL or Redis, and fail when CI=true, so CI
+cannot go green by skipping them.
+"""
+
+import os
+
+import pytest
+
+from tests import factories
+
+IN_CI = os.environ.get("CI") == "true"
+TEST_BROKER_URL = os.environ.get("KAM_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_service(name: str, available: bool, reason: str) -> None:
+    if available:
+        return
+    message = f"{name} needed: {reason}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true turns this skip into a failure)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def owner(db):
+    return factories.UserFactory(username="owner")
+
+
+@pytest.fixture
+def team_member(db):
+    return factories.UserFactory(username="teammate")
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.UserFactory(username="outsider")
+
+
+@pytest.fixture
+def leadership(db):
+    return factories.LeadershipFactory(username="leader")
+
+
+@pytest.fixture
+def administrator(db):
+    return factories.AdminFactory(username="administrator")
+
+
+@pytest.fixture
+def account(owner, team_member):
+    account = factories.KeyAccountFactory(owner=owner, name="Nordwerk Antriebe")
+    factories.TeamMemberFactory(account=account, user=team_member)
+    return account
+
+
+@pytest.fixture
+def postgresql(db):
+    """The suite's database when it is PostgreSQL (CI runs the whole suite on it)."""
+    from django.db import connection
+
+    require_service(
+        "PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL=postgres://..."
+    )
+    return connection
+
+
+def redis_reachable(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """A real Celery worker, in a thread, consuming from Redis.
+
+    transactional_db because the worker reads through its own database connection and must
+    see what the test committed.
+    """
+    require_service("Redis", redis_reachable(TEST_BROKER_URL), f"no broker at {TEST_BROKER_URL}")
+    from celery.contrib.testing.worker import start_worker
+
+    from kam.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(
+        broker_url=TEST_BROKER_URL, result_backend=TEST_BROKER_URL, task_always_eager=False
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.update(saved)

@@ -1,0 +1,119 @@
+import factory
+from django.utils import timezone
+
+from accounts.models import (
+    AccountTeamMember,
+    Interaction,
+    KeyAccount,
+    MarketStage,
+    Site,
+    Stakeholder,
+)
+from kam.models import Role, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    role = Role.MANAGER
+    password = factory.PostGenerationMethodCall("set_password", "secret-pass-123")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class LeadershipFactory(UserFactory):
+    role = Role.LEADERSHIP
+
+
+class AdminFactory(UserFactory):
+    role = Role.ADMIN
+    is_staff = True
+    is_superuser = True
+
+
+class KeyAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KeyAccount
+
+    name = factory.Sequence(lambda n: f"Customer {n} GmbH")
+    customer_number = factory.Sequence(lambda n: f"K-{n:05d}")
+    industry = "Mechanical engineering"
+    tier = "key"
+    owner = factory.SubFactory(UserFactory)
+    country = "DE"
+    currency = "EUR"
+    attractiveness = 60
+    relative_strength = 40
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountTeamMember
+
+    account = factory.SubFactory(KeyAccountFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "technical"
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+
+    account = factory.SubFactory(KeyAccountFactory)
+    name = factory.Sequence(lambda n: f"Plant {n}")
+    city = "Bremen"
+    region = "North"
+    country = "DE"
+
+
+class StakeholderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stakeholder
+
+    account = factory.SubFactory(KeyAccountFactory)
+    name = factory.Faker("name")
+    title = "Head of Purchasing"
+    department = "Purchasing"
+    buying_role = "buyer"
+    influence = 3
+    attitude = "neutral"
+    interaction_level = "tactical"
+    contact_interval_days = 30
+
+
+class InteractionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Interaction
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(KeyAccountFactory)
+    date = factory.LazyFunction(timezone.localdate)
+    kind = "meeting"
+    summary = "Quarterly review."
+    author = factory.SelfAttribute("account.owner")
+
+    @factory.post_generation
+    def stakeholders(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.stakeholders.set(extracted)
+
+
+class MarketStageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MarketStage
+
+    account = factory.SubFactory(KeyAccountFactory)
+    position = 1
+    name = factory.Sequence(lambda n: f"End market {n}")
+    description = "Machine builders"
+    pull_activities = "Application days"
