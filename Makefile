@@ -11,7 +11,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kam
 export KAM_TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: run test lint services browser messages
+.PHONY: run test lint messages
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ $(STAMP):
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	@echo "Open http://127.0.0.1:8000 and log in with one of the users above."
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: $(STAMP)

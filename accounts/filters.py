@@ -21,9 +21,7 @@ class FilterForm(forms.Form):
 class KeyAccountFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
-    country = django_filters.ChoiceFilter(
-        choices=countries, label=_("Country"), empty_label=_("All")
-    )
+    country = django_filters.ChoiceFilter(choices=(), label=_("Country"), empty_label=_("All"))
     owner = django_filters.ModelChoiceFilter(
         queryset=None, label=_("Key account manager"), empty_label=_("All")
     )
@@ -55,6 +53,11 @@ class KeyAccountFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["owner"].queryset = get_user_model().objects.filter(role=Role.MANAGER)
+        # Offer only the countries the user's accounts are in, not all 250.
+        codes = self.queryset.order_by().values_list("country", flat=True).distinct()
+        self.filters["country"].extra["choices"] = sorted(
+            ((code, countries.name(code)) for code in codes), key=lambda c: c[1]
+        )
 
     def search(self, queryset, name, value):
         value = value.strip()

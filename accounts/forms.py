@@ -98,6 +98,15 @@ class SiteForm(BaseForm):
         if not self.instance.pk:
             self.fields["country"].initial = account.country
 
+    def clean_name(self):
+        # The form leaves out `account`, so Django skips the (account, name) constraint;
+        # without this check a duplicate would reach the database as an IntegrityError.
+        name = self.cleaned_data["name"]
+        duplicates = Site.objects.filter(account=self.instance.account, name=name)
+        if duplicates.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("This account already has a site with this name."))
+        return name
+
 
 class StakeholderForm(BaseForm):
     class Meta:

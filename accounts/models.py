@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -158,7 +159,7 @@ class TeamRole(models.TextChoices):
     SALES = "sales", _("Sales support")
     INSIDE_SALES = "inside_sales", _("Inside sales")
     TECHNICAL = "technical", _("Application engineering")
-    SERVICE = "service", _("Service")
+    SERVICE = "service", pgettext_lazy("account team role", "Service")
     LOGISTICS = "logistics", _("Logistics")
     EXECUTIVE = "executive", _("Executive sponsor")
 
@@ -222,7 +223,7 @@ class Site(models.Model):
 class BuyingCentreRole(models.TextChoices):
     DECISION_MAKER = "decider", _("Decision maker")
     INFLUENCER = "influencer", _("Influencer")
-    USER = "user", _("User")
+    USER = "user", pgettext_lazy("buying-centre role", "User")
     BUYER = "buyer", _("Buyer")
     GATEKEEPER = "gatekeeper", _("Gatekeeper")
 

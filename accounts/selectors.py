@@ -19,6 +19,8 @@ def account_list(*, user) -> QuerySet[KeyAccount]:
         KeyAccount.objects.visible_to(user)
         .select_related("owner", "parent")
         .annotate(site_count=Count("sites", distinct=True))
+        # Meta.ordering does not apply to a GROUP BY query, so the annotation needs its own.
+        .order_by("name", "pk")
     )
 
 
@@ -41,9 +43,10 @@ class AccountOverview:
     recent_interactions: list[Interaction]
     market_stage_count: int
     team_size: int
+    group_members: list[KeyAccount]
 
 
-def account_overview(*, account: KeyAccount) -> AccountOverview:
+def account_overview(*, account: KeyAccount, user) -> AccountOverview:
     stakeholders = stakeholder_list(account=account)
     sites = account.sites.aggregate(total=Count("id"), countries=Count("country", distinct=True))
     return AccountOverview(
@@ -54,6 +57,7 @@ def account_overview(*, account: KeyAccount) -> AccountOverview:
         recent_interactions=list(interaction_list(account=account)[:5]),
         market_stage_count=account.market_stages.count(),
         team_size=account.team_members.count(),
+        group_members=list(account.children.visible_to(user).only("id", "name")),
     )
 
 

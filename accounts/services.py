@@ -44,7 +44,10 @@ def contact_reminders_send(*, today=None) -> int:
 
     by_recipient = defaultdict(list)
     for stakeholder in overdue_contacts(today=today):
-        recipient = stakeholder.relationship_owner or stakeholder.account.owner
+        recipient = stakeholder.relationship_owner
+        if recipient is None or not (recipient.is_active and recipient.email):
+            # Nobody reachable owns the relationship (unset, or they left): the account's owner.
+            recipient = stakeholder.account.owner
         if recipient.email and recipient.is_active:
             by_recipient[recipient].append(stakeholder)
     for recipient, stakeholders in by_recipient.items():

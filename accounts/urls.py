@@ -26,8 +26,8 @@ urlpatterns = [
 ]
 
 # /<pk>/sites/new/, /<pk>/sites/<id>/edit/, /<pk>/sites/<id>/delete/ and likewise for the rest.
-for kind, (_model, _form, _related, tab) in views.CHILDREN.items():
-    segment = tab.replace("_", "-")
+for kind, child in views.CHILDREN.items():
+    segment = child.tab.replace("_", "-")
     urlpatterns += [
         path(
             f"<int:pk>/{segment}/new/",

@@ -1,12 +1,14 @@
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
@@ -20,7 +22,7 @@ from .forms import (
     StakeholderForm,
     TeamMemberForm,
 )
-from .models import Interaction, KeyAccount, MarketStage, Site, Stakeholder
+from .models import KeyAccount
 
 PAGE_SIZE = 25
 
@@ -69,7 +71,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         account,
         "overview",
-        overview=selectors.account_overview(account=account),
+        overview=selectors.account_overview(account=account, user=request.user),
     )
     return render(request, "accounts/account_detail.html", context)
 
@@ -191,13 +193,52 @@ def market_stages(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/market_stages.html", context)
 
 
-# Children of an account (sites, stakeholders, interactions, market stages) share one
-# create/edit/delete flow: the account comes through the gate, the child from its related set.
-CHILDREN: dict[str, tuple[type[models.Model], type, str, str]] = {
-    "site": (Site, SiteForm, "sites", "sites"),
-    "stakeholder": (Stakeholder, StakeholderForm, "stakeholders", "stakeholders"),
-    "interaction": (Interaction, InteractionForm, "interactions", "interactions"),
-    "market_stage": (MarketStage, MarketStageForm, "market_stages", "market_stages"),
+@dataclass(frozen=True)
+class Child:
+    """A kind of record that hangs off an account, with its own texts (German needs gender)."""
+
+    form_class: type
+    related_name: str
+    new_title: str
+    edit_title: str
+    saved: str
+    deleted: str
+
+    @property
+    def tab(self) -> str:
+        return self.related_name
+
+
+# Children of an account share one create/edit/delete flow: the account comes through the
+# gate, the child from the account's related set, so a foreign id is a 404.
+CHILDREN: dict[str, Child] = {
+    "site": Child(
+        SiteForm, "sites", _l("New site"), _l("Edit site"), _l("Site saved."), _l("Site deleted.")
+    ),
+    "stakeholder": Child(
+        StakeholderForm,
+        "stakeholders",
+        _l("New stakeholder"),
+        _l("Edit stakeholder"),
+        _l("Stakeholder saved."),
+        _l("Stakeholder deleted."),
+    ),
+    "interaction": Child(
+        InteractionForm,
+        "interactions",
+        _l("Record an interaction"),
+        _l("Edit interaction"),
+        _l("Interaction saved."),
+        _l("Interaction deleted."),
+    ),
+    "market_stage": Child(
+        MarketStageForm,
+        "market_stages",
+        _l("New market stage"),
+        _l("Edit market stage"),
+        _l("Market stage saved."),
+        _l("Market stage deleted."),
+    ),
 }
 
 
@@ -212,26 +253,25 @@ def _form_kwargs(kind: str, request: HttpRequest, account: KeyAccount) -> dict:
 def child_edit(
     request: HttpRequest, pk: int, kind: str, child_pk: int | None = None
 ) -> HttpResponse:
-    model, form_class, related_name, tab = CHILDREN[kind]
+    child = CHILDREN[kind]
     account = get_rw_account_for_user(request.user, pk)
     instance = None
     if child_pk is not None:
-        instance = get_object_or_404(getattr(account, related_name), pk=child_pk)
-    form = form_class(
+        instance = get_object_or_404(getattr(account, child.related_name), pk=child_pk)
+    form = child.form_class(
         request.POST or None, instance=instance, **_form_kwargs(kind, request, account)
     )
     if form.is_valid():
         saved = form.save()
-        messages.success(request, _("%s saved.") % model._meta.verbose_name.capitalize())
+        messages.success(request, child.saved)
         return redirect(saved)
     context = _account_context(
         request,
         account,
-        tab,
+        child.tab,
         form=form,
-        object=instance,
-        verbose_name=model._meta.verbose_name,
-        cancel_url=reverse(f"accounts:{tab}", args=[account.pk]),
+        title=child.edit_title if instance else child.new_title,
+        cancel_url=reverse(f"accounts:{child.tab}", args=[account.pk]),
     )
     return render(request, "accounts/child_form.html", context)
 
@@ -239,9 +279,8 @@ def child_edit(
 @login_required
 @require_POST
 def child_delete(request: HttpRequest, pk: int, kind: str, child_pk: int) -> HttpResponse:
-    model, _form, related_name, tab = CHILDREN[kind]
+    child = CHILDREN[kind]
     account = get_rw_account_for_user(request.user, pk)
-    instance = get_object_or_404(getattr(account, related_name), pk=child_pk)
-    instance.delete()
-    messages.success(request, _("%s deleted.") % model._meta.verbose_name.capitalize())
-    return redirect(f"accounts:{tab}", pk=account.pk)
+    get_object_or_404(getattr(account, child.related_name), pk=child_pk).delete()
+    messages.success(request, child.deleted)
+    return redirect(f"accounts:{child.tab}", pk=account.pk)

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,14 +10,25 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+class KamUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
-    """A login. The role decides what the user may see and change (see kam.permissions)."""
+    """A login. The role decides what the user may see and change.
+
+    The rule itself lives in `KeyAccount.objects.visible_to` and `accounts.access`.
+    """
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MANAGER)
     # Mails and background work for this user are written in this language.
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+
+    objects = KamUserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -92,8 +92,19 @@ def celery_worker(transactional_db, settings):
         broker_url=TEST_BROKER_URL, result_backend=TEST_BROKER_URL, task_always_eager=False
     )
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Celery caches the result backend and the producer pool; an earlier eager test cached
+    # them for "no broker", which would send this test's tasks to the default amqp host.
+    forget_connections(app)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app
     finally:
         app.conf.update(saved)
+        forget_connections(app)
+
+
+def forget_connections(app) -> None:
+    app._local.__dict__.pop("backend", None)
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None

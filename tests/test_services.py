@@ -16,6 +16,11 @@ def test_suite_runs_on_postgresql(postgresql):
         assert cursor.fetchone()[0]
 
 
+def test_an_eager_run_before_does_not_break_the_real_worker(db):
+    # Runs first in this module: an eager call caches "no result backend" on this thread.
+    assert send_contact_reminders.delay().get() == 0
+
+
 def test_a_real_worker_sends_contact_reminders(celery_worker):
     owner = factories.UserFactory(username="worker-owner", email="owner@example.com")
     account = factories.KeyAccountFactory(owner=owner)

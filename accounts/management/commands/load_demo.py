@@ -170,7 +170,8 @@ class Command(BaseCommand):
         if not settings.KAM_ALLOW_DEMO_DATA:
             raise CommandError(
                 "Demo data creates logins with a well-known password and is disabled here. "
-                "Set KAM_ALLOW_DEMO_DATA=true only on a machine nobody else can reach."
+                "Use the local settings (make run), or set KAM_ALLOW_DEMO_DATA=true with them, "
+                "only on a machine nobody else can reach."
             )
         with transaction.atomic():
             users = self.load_users()

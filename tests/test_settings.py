@@ -1,0 +1,83 @@
+"""Production settings: no secret key default, and Django's deployment checks pass.
+
+Each test loads the settings in a fresh interpreter, because this process already runs on
+kam.settings.test.
+"""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any project switch, on production settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "KAM_", "CELERY_", "DATABASE_"))
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "kam.settings.production"
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_settings_refuse_to_load_without_a_secret_key():
+    result = run(["-c", "import django; django.setup()"], production_env())
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_settings_load_with_a_secret_key():
+    secret = secrets.token_urlsafe(60)
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(settings.DEBUG, settings.SECRET_KEY == {secret!r}, settings.KAM_ALLOW_DEMO_DATA)"
+    )
+
+    result = run(["-c", code], production_env(DJANGO_SECRET_KEY=secret))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
+
+
+def test_production_ignores_a_request_for_demo_data():
+    result = run(
+        ["manage.py", "load_demo"],
+        production_env(DJANGO_SECRET_KEY=secrets.token_urlsafe(60), KAM_ALLOW_DEMO_DATA="true"),
+    )
+
+    assert result.returncode != 0
+    assert "Demo data creates logins with a well-known password" in result.stderr
+
+
+@pytest.mark.parametrize("hsts_preload", ["false", "true"])
+def test_the_deployment_checks_pass_without_warnings(hsts_preload):
+    secret = secrets.token_urlsafe(60)
+    assert len(secret) >= 50
+
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        production_env(
+            DJANGO_SECRET_KEY=secret,
+            DJANGO_ALLOWED_HOSTS="example.com",
+            DJANGO_SECURE_HSTS_PRELOAD=hsts_preload,
+        ),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stderr
