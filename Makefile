@@ -29,7 +29,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DJANGO_SETTINGS_MODULE=kam.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=kam.settings.test \
+		$(BIN)/python manage.py makemigrations --check --dry-run
 
 test: $(STAMP) lint
 ifeq ($(CI),true)
