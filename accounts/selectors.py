@@ -3,7 +3,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from .models import (
@@ -14,10 +14,16 @@ from .models import (
 )
 
 
+def visible_parent(user) -> QuerySet[KeyAccount]:
+    """The customer group of the outer account, if the user may see it: its name is its data."""
+    return KeyAccount.objects.visible_to(user).filter(pk=OuterRef("parent_id"))
+
+
 def account_list(*, user) -> QuerySet[KeyAccount]:
     return (
         KeyAccount.objects.visible_to(user)
         .select_related("owner", "parent")
+        .annotate(parent_visible=Exists(visible_parent(user)))
         .annotate(site_count=Count("sites", distinct=True))
         # Meta.ordering does not apply to a GROUP BY query, so the annotation needs its own.
         .order_by("name", "pk")
