@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import KPIDefinition
+from .models import AccountPlan, KPIDefinition, SwotItem
 
 
 @admin.register(KPIDefinition)
@@ -25,3 +25,17 @@ class KPIDefinitionAdmin(admin.ModelAdmin):
         (None, {"fields": ["unit", "direction", "rollup", "source"]}),
         (None, {"fields": ["order", "active"]}),
     ]
+
+
+class SwotItemInline(admin.TabularInline):
+    model = SwotItem
+    extra = 0
+
+
+@admin.register(AccountPlan)
+class AccountPlanAdmin(admin.ModelAdmin):
+    list_display = ["account", "fiscal_year", "status", "updated_at"]
+    list_filter = ["status", "fiscal_year"]
+    search_fields = ["account__name", "account__customer_number"]
+    raw_id_fields = ["account", "created_by"]
+    inlines = [SwotItemInline]

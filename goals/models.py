@@ -1,10 +1,13 @@
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.validators import RegexValidator
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -163,3 +166,192 @@ class KPIDefinition(models.Model):
 
     def meets(self, actual: Decimal | None, target: Decimal | None) -> bool:
         return meets(self.direction, actual, target)
+
+
+# --- account plans ---------------------------------------------------------------------------
+
+MIN_FISCAL_YEAR = 2000
+MAX_FISCAL_YEAR = 2100
+
+
+def fiscal_year_for(day: datetime.date, start_month: int | None = None) -> int:
+    """The fiscal year a date falls in, named by the calendar year the fiscal year ends in.
+
+    With the fiscal year starting in January (start month 1) it is the calendar year. With a
+    later start month the fiscal year spans two calendar years and takes the number of the
+    second: starting in April, 1 Apr 2026 to 31 Mar 2027 is FY 2027, so 31 Mar 2026 belongs
+    to FY 2026 and 1 Apr 2026 to FY 2027. The start month defaults to the setting
+    KAM_FISCAL_YEAR_START_MONTH.
+    """
+    if start_month is None:
+        start_month = settings.KAM_FISCAL_YEAR_START_MONTH
+    if start_month == 1 or day.month < start_month:
+        return day.year
+    return day.year + 1
+
+
+def fiscal_year_bounds(
+    fiscal_year: int, start_month: int | None = None
+) -> tuple[datetime.date, datetime.date]:
+    """The first day of the first month and the first day of the last month of a fiscal year."""
+    if start_month is None:
+        start_month = settings.KAM_FISCAL_YEAR_START_MONTH
+    start_year = fiscal_year if start_month == 1 else fiscal_year - 1
+    end_month = (start_month - 2) % 12 + 1
+    return datetime.date(start_year, start_month, 1), datetime.date(fiscal_year, end_month, 1)
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
+
+
+PLAN_EXISTS_MESSAGE = _("This account already has a plan for this fiscal year.")
+
+
+class AccountPlan(models.Model):
+    """The plan for one key account and one fiscal year, walked through the planning steps."""
+
+    account = models.ForeignKey(
+        "accounts.KeyAccount",
+        verbose_name=_("key account"),
+        on_delete=models.CASCADE,
+        related_name="plans",
+    )
+    fiscal_year = models.PositiveSmallIntegerField(
+        _("fiscal year"),
+        validators=[MinValueValidator(MIN_FISCAL_YEAR), MaxValueValidator(MAX_FISCAL_YEAR)],
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="created_plans",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # Status quo: where are we, as of the plan's start.
+    prior_year_revenue = models.DecimalField(
+        _("prior-year revenue"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    contribution_margin = models.DecimalField(
+        _("contribution margin"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    share_of_wallet = models.DecimalField(
+        _("share of wallet"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Our share of the customer's total spend in our categories, in percent."),
+    )
+    product_groups_served = models.TextField(_("product groups served"), blank=True)
+    sites_served = models.TextField(_("sites served"), blank=True)
+    relationship_summary = models.TextField(_("state of the relationship"), blank=True)
+    narrative = models.TextField(_("Where are we?"), blank=True)
+
+    class Meta:
+        verbose_name = _("account plan")
+        verbose_name_plural = _("account plans")
+        ordering = ["-fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "fiscal_year"],
+                name="accountplan_unique_account_year",
+                violation_error_message=PLAN_EXISTS_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(share_of_wallet__isnull=True)
+                | Q(share_of_wallet__gte=0, share_of_wallet__lte=100),
+                name="accountplan_share_of_wallet_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(fiscal_year__gte=MIN_FISCAL_YEAR, fiscal_year__lte=MAX_FISCAL_YEAR),
+                name="accountplan_fiscal_year_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PlanStatus.values), name="accountplan_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.name}: {self.period_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("goals:plan_detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        """Submitted and approved plans are frozen; a returned plan is open for rework."""
+        return self.status in (PlanStatus.DRAFT, PlanStatus.RETURNED)
+
+    @property
+    def period_label(self) -> str:
+        """For example "FY 2027 (Apr 2026 – Mar 2027)" with the fiscal year starting in April."""
+        start, end = fiscal_year_bounds(self.fiscal_year)
+        return _("FY %(year)s (%(start)s – %(end)s)") % {
+            "year": self.fiscal_year,
+            "start": date_format(start, "M Y"),
+            "end": date_format(end, "M Y"),
+        }
+
+
+class SwotKind(models.TextChoices):
+    STRENGTH = "strength", _("Strength")
+    WEAKNESS = "weakness", _("Weakness")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    THREAT = "threat", _("Threat")
+
+
+def rating_field(verbose_name, help_text):
+    return models.PositiveSmallIntegerField(
+        verbose_name,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=help_text,
+    )
+
+
+class SwotItem(models.Model):
+    """One rated finding of the opportunities-and-risks analysis (SWOT)."""
+
+    plan = models.ForeignKey(
+        AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="swot_items"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SwotKind.choices)
+    text = models.TextField(_("description"))
+    impact = rating_field(_("impact"), _("1 (minor) to 5 (decisive)."))
+    probability = rating_field(_("probability"), _("1 (unlikely) to 5 (certain)."))
+
+    class Meta:
+        verbose_name = _("SWOT item")
+        verbose_name_plural = _("SWOT items")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SwotKind.values), name="swotitem_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(impact__gte=1, impact__lte=5), name="swotitem_impact_1_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(probability__gte=1, probability__lte=5),
+                name="swotitem_probability_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def get_absolute_url(self) -> str:
+        return reverse("goals:plan_detail", args=[self.plan_id])
+
+    @property
+    def score(self) -> int:
+        return self.impact * self.probability

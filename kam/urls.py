@@ -13,5 +13,6 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("auth/", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("plans/", include("goals.urls")),
     path("admin/", admin.site.urls),
 ]

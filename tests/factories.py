@@ -9,6 +9,7 @@ from accounts.models import (
     Site,
     Stakeholder,
 )
+from goals.models import AccountPlan, SwotItem
 from kam.models import Role, User
 
 
@@ -117,3 +118,23 @@ class MarketStageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"End market {n}")
     description = "Machine builders"
     pull_activities = "Application days"
+
+
+class AccountPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountPlan
+
+    account = factory.SubFactory(KeyAccountFactory)
+    fiscal_year = factory.Sequence(lambda n: 2030 + n)
+    created_by = factory.SelfAttribute("account.owner")
+
+
+class SwotItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SwotItem
+
+    plan = factory.SubFactory(AccountPlanFactory)
+    kind = "strength"
+    text = factory.Sequence(lambda n: f"Finding {n}")
+    impact = 3
+    probability = 3

@@ -136,6 +136,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# First month of the fiscal year (1 = January); a fiscal year is named by the year it ends in.
+KAM_FISCAL_YEAR_START_MONTH = env.int("KAM_FISCAL_YEAR_START_MONTH", default=1)
+
 # Whether `load_demo` may create the well-known demo logins (password "demo").
 KAM_ALLOW_DEMO_DATA = env.bool("KAM_ALLOW_DEMO_DATA", default=DEBUG)
 
