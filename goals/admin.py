@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import AccountPlan, KPIDefinition, SwotItem
+from .models import (
+    AccountPlan,
+    FrameRule,
+    GoalTemplate,
+    GoalTemplateSet,
+    KPIDefinition,
+    SeasonalProfile,
+    SwotItem,
+)
 
 
 @admin.register(KPIDefinition)
@@ -39,3 +47,44 @@ class AccountPlanAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "account__customer_number"]
     raw_id_fields = ["account", "created_by"]
     inlines = [SwotItemInline]
+
+
+@admin.register(SeasonalProfile)
+class SeasonalProfileAdmin(admin.ModelAdmin):
+    list_display = ["name", "weights"]
+    search_fields = ["name"]
+
+
+class GoalTemplateInline(admin.StackedInline):
+    model = GoalTemplate
+    extra = 0
+    fields = [
+        ("title", "kind", "order"),
+        ("kpi", "growth_percent", "seasonal_profile"),
+        ("target_rating", "criteria"),
+        ("perspective", "goal_area", "weight"),
+        ("relationship_perspective", "horizon", "selling_dimension"),
+    ]
+
+
+@admin.register(GoalTemplateSet)
+class GoalTemplateSetAdmin(admin.ModelAdmin):
+    list_display = ["name", "tier", "active"]
+    list_filter = ["tier", "active"]
+    search_fields = ["name"]
+    inlines = [GoalTemplateInline]
+
+
+@admin.register(FrameRule)
+class FrameRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "kind",
+        "tier",
+        "kpi",
+        "min_change_percent",
+        "max_change_percent",
+        "cost_cap",
+        "active",
+    ]
+    list_filter = ["kind", "tier", "active"]
+    list_select_related = ["kpi"]

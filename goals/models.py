@@ -3,13 +3,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Tier
 
 
 class Unit(models.TextChoices):
@@ -201,6 +206,10 @@ def fiscal_year_bounds(
     return datetime.date(start_year, start_month, 1), datetime.date(fiscal_year, end_month, 1)
 
 
+def money_field(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -256,6 +265,18 @@ class AccountPlan(models.Model):
     sites_served = models.TextField(_("sites served"), blank=True)
     relationship_summary = models.TextField(_("state of the relationship"), blank=True)
     narrative = models.TextField(_("Where are we?"), blank=True)
+    budget = money_field(
+        _("expense limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("What the plan's measures may cost in total (Aufwandsvorgabe)."),
+    )
+    revision = models.PositiveSmallIntegerField(
+        _("revision"), default=1, help_text=_("Counts up each time an approved plan is reopened.")
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("account plan")
@@ -329,6 +350,8 @@ class SwotItem(models.Model):
     impact = rating_field(_("impact"), _("1 (minor) to 5 (decisive)."))
     probability = rating_field(_("probability"), _("1 (unlikely) to 5 (certain)."))
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("SWOT item")
         verbose_name_plural = _("SWOT items")
@@ -355,3 +378,508 @@ class SwotItem(models.Model):
     @property
     def score(self) -> int:
         return self.impact * self.probability
+
+
+# --- Goals --------------------------------------------------------------------------------
+
+
+class GoalKind(models.TextChoices):
+    QUANTITATIVE = "quantitative", _("Quantitative")
+    QUALITATIVE = "qualitative", _("Qualitative")
+
+
+class Perspective(models.TextChoices):
+    """The four balanced-scorecard perspectives a manager's goals are integrated in."""
+
+    FINANCE = "finance", _("Finance")
+    CUSTOMER = "customer", _("Customer and market")
+    PROCESS = "process", _("Process")
+    PEOPLE = "people", _("People")
+
+
+class GoalArea(models.TextChoices):
+    COMPETITIVE_POSITION = "competitive_position", _("Competitive position")
+    BUSINESS_RELATIONSHIP = "business_relationship", _("Business relationship")
+    MARKET_POSITION = "market_position", _("Vertical market position (market share)")
+    COORDINATION_EFFORT = "coordination_effort", _("Coordination effort")
+    CUSTOMER_SATISFACTION = "customer_satisfaction", _("Customer satisfaction")
+    CARE_QUALITY = "care_quality", _("Care quality")
+    CUSTOMER_VALUE = "customer_value", _("Customer value")
+
+
+class RelationshipPerspective(models.TextChoices):
+    """Rows of the relationship-goal matrix after Schütze (1992)."""
+
+    MUTUAL = "mutual", _("Mutual")
+    SUPPLIER = "supplier", _("Supplier's view")
+    CUSTOMER = "customer", _("Customer's view")
+
+
+class Horizon(models.TextChoices):
+    STRATEGIC = "strategic", _("Strategic")
+    OPERATIVE = "operative", _("Operative")
+
+
+class SellingDimension(models.IntegerChoices):
+    PRODUCT = 1, _("1: product cross-selling")
+    ORGANISATION = 2, _("2: cross-selling to other sites, regions and countries")
+    SOLUTION = 3, _("3: up-selling of solutions and joint development")
+
+
+class Goal(models.Model):
+    """A goal of a plan: a KPI with monthly targets, or a rating against criteria."""
+
+    plan = models.ForeignKey(
+        AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="goals"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=GoalKind.choices, default=GoalKind.QUANTITATIVE
+    )
+    kpi = models.ForeignKey(
+        KPIDefinition,
+        verbose_name=_("KPI"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="goals",
+    )
+    baseline = money_field(_("baseline"), null=True, blank=True)
+    annual_target = money_field(_("annual target"), null=True, blank=True)
+    target_rating = models.PositiveSmallIntegerField(
+        _("target rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("On the rating scale 1 (poor) to 5 (excellent)."),
+    )
+    criteria = models.TextField(_("criteria"), blank=True, help_text=_("How the rating is judged."))
+    perspective = models.CharField(
+        _("scorecard perspective"), max_length=20, choices=Perspective.choices
+    )
+    goal_area = models.CharField(_("KAM goal area"), max_length=30, choices=GoalArea.choices)
+    relationship_perspective = models.CharField(
+        _("relationship perspective"),
+        max_length=20,
+        choices=RelationshipPerspective.choices,
+        blank=True,
+    )
+    horizon = models.CharField(_("horizon"), max_length=20, choices=Horizon.choices, blank=True)
+    selling_dimension = models.PositiveSmallIntegerField(
+        _("selling dimension"), choices=SellingDimension.choices, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="goals",
+    )
+    weight = models.PositiveSmallIntegerField(
+        _("weight"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Relative importance, 1 to 100."),
+    )
+    stakeholders = models.ManyToManyField(
+        "accounts.Stakeholder",
+        verbose_name=_("key stakeholders"),
+        related_name="goals",
+        blank=True,
+        help_text=_("The people this goal is about; a relationship goal names its key player."),
+    )
+    template = models.ForeignKey(
+        "GoalTemplate",
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="goals",
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    history = HistoricalRecords(m2m_fields=[stakeholders])
+
+    class Meta:
+        verbose_name = _("goal")
+        verbose_name_plural = _("goals")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=GoalKind.QUANTITATIVE)
+                | Q(kpi__isnull=False, annual_target__isnull=False),
+                name="goal_quantitative_has_kpi_and_target",
+                violation_error_message=_("A quantitative goal needs a KPI and an annual target."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=GoalKind.QUALITATIVE)
+                | Q(target_rating__gte=1, target_rating__lte=5),
+                name="goal_qualitative_has_rating_1_5",
+                violation_error_message=_("A qualitative goal needs a target rating from 1 to 5."),
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship_perspective="", horizon="")
+                | (~Q(relationship_perspective="") & ~Q(horizon="")),
+                name="goal_relationship_cell_complete",
+                violation_error_message=_(
+                    "A relationship goal needs both a relationship perspective and a horizon."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=100), name="goal_weight_1_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("goals:goal_detail", args=[self.plan_id, self.pk])
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.kind == GoalKind.QUANTITATIVE
+
+
+class MonthlyTarget(models.Model):
+    """The target of a quantitative goal for one calendar month of the plan's fiscal year."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="targets")
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    value = money_field(_("target"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("monthly target")
+        verbose_name_plural = _("monthly targets")
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "month"], name="monthlytarget_unique_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="monthlytarget_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.goal}: {self.month:%Y-%m} {self.value}"
+
+
+# --- Measures (Maßnahmenplan) -------------------------------------------------------------
+
+
+class Instrument(models.TextChoices):
+    """The marketing-mix instrument a measure uses."""
+
+    PRODUCT = "product", _("Product policy")
+    PRICING = "pricing", _("Pricing and contract policy")
+    DISTRIBUTION = "distribution", _("Distribution policy")
+    COMMUNICATION = "communication", _("Communication policy")
+    PERSONNEL = "personnel", _("Personnel policy")
+
+
+class MeasureStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Measure(models.Model):
+    plan = models.ForeignKey(
+        AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="measures"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    instrument = models.CharField(_("instrument"), max_length=20, choices=Instrument.choices)
+    goals = models.ManyToManyField(
+        Goal, verbose_name=_("goals"), related_name="measures", blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    start_date = models.DateField(_("start"))
+    due_date = models.DateField(_("due"))
+    planned_cost = money_field(
+        _("planned cost"), default=Decimal(0), validators=[MinValueValidator(0)]
+    )
+    actual_cost = money_field(
+        _("actual cost"), default=Decimal(0), validators=[MinValueValidator(0)]
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=MeasureStatus.choices, default=MeasureStatus.PLANNED
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    is_countermeasure = models.BooleanField(
+        _("countermeasure"),
+        default=False,
+        help_text=_("Taken to steer against a deviation of its goals."),
+    )
+
+    history = HistoricalRecords(m2m_fields=[goals])
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_date__gte=models.F("start_date")),
+                name="measure_due_after_start",
+                violation_error_message=_("The due date cannot be before the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_cost__gte=0, actual_cost__gte=0),
+                name="measure_costs_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100), name="measure_progress_0_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("goals:measures", args=[self.plan_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
+
+    def overdue_on(self, today: datetime.date) -> bool:
+        return self.is_open and self.due_date < today
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_on(timezone.localdate())
+
+
+# --- Goal templates and seasonal profiles ---------------------------------------------------
+
+
+def twelve_weights_validator(value) -> None:
+    if (
+        not isinstance(value, list)
+        or len(value) != 12
+        or not all(isinstance(v, int | float) and v >= 0 for v in value)
+        or not sum(value)
+    ):
+        raise ValidationError(
+            _("A seasonal profile needs 12 non-negative weights, one per month, not all zero.")
+        )
+
+
+class SeasonalProfile(models.Model):
+    """How an annual target spreads over the fiscal year's months (weights, first month first)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    weights = models.JSONField(_("monthly weights"), validators=[twelve_weights_validator])
+
+    class Meta:
+        verbose_name = _("seasonal profile")
+        verbose_name_plural = _("seasonal profiles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GoalTemplateSet(models.Model):
+    """The default goals for plans of accounts of one tier."""
+
+    name = models.CharField(_("name"), max_length=120)
+    tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("goal template set")
+        verbose_name_plural = _("goal template sets")
+        ordering = ["tier", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "name"], name="goaltemplateset_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_tier_display()})"
+
+
+class GoalTemplate(models.Model):
+    template_set = models.ForeignKey(
+        GoalTemplateSet,
+        verbose_name=_("template set"),
+        on_delete=models.CASCADE,
+        related_name="templates",
+    )
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=GoalKind.choices, default=GoalKind.QUANTITATIVE
+    )
+    kpi = models.ForeignKey(
+        KPIDefinition, verbose_name=_("KPI"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    growth_percent = models.DecimalField(
+        _("default growth (%)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Default annual target = baseline × (1 + growth %)."),
+    )
+    target_rating = models.PositiveSmallIntegerField(
+        _("target rating"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    criteria = models.TextField(_("criteria"), blank=True)
+    perspective = models.CharField(
+        _("scorecard perspective"), max_length=20, choices=Perspective.choices
+    )
+    goal_area = models.CharField(_("KAM goal area"), max_length=30, choices=GoalArea.choices)
+    relationship_perspective = models.CharField(
+        _("relationship perspective"),
+        max_length=20,
+        choices=RelationshipPerspective.choices,
+        blank=True,
+    )
+    horizon = models.CharField(_("horizon"), max_length=20, choices=Horizon.choices, blank=True)
+    selling_dimension = models.PositiveSmallIntegerField(
+        _("selling dimension"), choices=SellingDimension.choices, null=True, blank=True
+    )
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    seasonal_profile = models.ForeignKey(
+        SeasonalProfile,
+        verbose_name=_("seasonal profile"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the annual target is spread evenly."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("goal template")
+        verbose_name_plural = _("goal templates")
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=GoalKind.QUANTITATIVE) | Q(kpi__isnull=False),
+                name="goaltemplate_quantitative_has_kpi",
+                violation_error_message=_("A quantitative template needs a KPI."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=GoalKind.QUALITATIVE)
+                | Q(target_rating__gte=1, target_rating__lte=5),
+                name="goaltemplate_qualitative_has_rating",
+                violation_error_message=_(
+                    "A qualitative template needs a target rating from 1 to 5."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- The strategic frame -------------------------------------------------------------------
+
+
+class FrameRuleKind(models.TextChoices):
+    TARGET_BOUNDS = "target_bounds", _("Target bounds for a KPI")
+    COST_CAP = "cost_cap", _("Cap on planned measure costs per plan")
+    MANDATORY_GOAL = "mandatory_goal", _("Mandatory goal for a KPI")
+
+
+class FrameRule(models.Model):
+    """A rule of the corporate strategy that every submitted plan is checked against."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=FrameRuleKind.choices)
+    tier = models.CharField(
+        _("tier"),
+        max_length=20,
+        choices=Tier.choices,
+        blank=True,
+        help_text=_("Empty: the rule applies to accounts of every tier."),
+    )
+    kpi = models.ForeignKey(
+        KPIDefinition, verbose_name=_("KPI"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    min_change_percent = models.DecimalField(
+        _("minimum change of target vs baseline (%)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("For example 3 for at least 3 % growth, or -2 for at most 2 % reduction."),
+    )
+    max_change_percent = models.DecimalField(
+        _("maximum change of target vs baseline (%)"),
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    cost_cap = money_field(_("cost cap"), null=True, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    note = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("strategic frame rule")
+        verbose_name_plural = _("strategic frame")
+        ordering = ["kind", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=FrameRuleKind.TARGET_BOUNDS)
+                | (
+                    Q(kpi__isnull=False)
+                    & (Q(min_change_percent__isnull=False) | Q(max_change_percent__isnull=False))
+                ),
+                name="framerule_bounds_complete",
+                violation_error_message=_(
+                    "Target bounds need a KPI and a minimum or maximum change."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=FrameRuleKind.COST_CAP) | Q(cost_cap__gte=0),
+                name="framerule_cost_cap_complete",
+                violation_error_message=_("A cost cap needs an amount of 0 or more."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=FrameRuleKind.MANDATORY_GOAL) | Q(kpi__isnull=False),
+                name="framerule_mandatory_goal_has_kpi",
+                violation_error_message=_("A mandatory goal needs a KPI."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.kpi or self.cost_cap}"
+
+
+# --- Workflow transitions --------------------------------------------------------------------
+
+
+class PlanTransition(models.Model):
+    """A change of a plan's status: who moved it, when, why. The approval history."""
+
+    plan = models.ForeignKey(AccountPlan, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(_("from"), max_length=20, choices=PlanStatus.choices)
+    to_status = models.CharField(_("to"), max_length=20, choices=PlanStatus.choices)
+    revision = models.PositiveSmallIntegerField(_("revision"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("plan status change")
+        verbose_name_plural = _("plan status changes")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan}: {self.from_status} → {self.to_status}"

@@ -1,14 +1,14 @@
 from django.urls import path
 
-from . import views
+from .views import plans
 
 app_name = "goals"
 
 urlpatterns = [
-    path("account/<int:account_pk>/", views.plan_list, name="plan_list"),
-    path("<int:pk>/", views.plan_detail, name="plan_detail"),
-    path("<int:pk>/status-quo/", views.status_quo_edit, name="status_quo_edit"),
-    path("<int:pk>/swot/new/", views.swot_edit, name="swot_create"),
-    path("<int:pk>/swot/<int:item_pk>/edit/", views.swot_edit, name="swot_edit"),
-    path("<int:pk>/swot/<int:item_pk>/delete/", views.swot_delete, name="swot_delete"),
+    path("account/<int:account_pk>/", plans.plan_list, name="plan_list"),
+    path("<int:pk>/", plans.plan_detail, name="plan_detail"),
+    path("<int:pk>/status-quo/", plans.status_quo_edit, name="status_quo_edit"),
+    path("<int:pk>/swot/new/", plans.swot_edit, name="swot_create"),
+    path("<int:pk>/swot/<int:item_pk>/edit/", plans.swot_edit, name="swot_edit"),
+    path("<int:pk>/swot/<int:item_pk>/delete/", plans.swot_delete, name="swot_delete"),
 ]

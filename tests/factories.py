@@ -1,3 +1,6 @@
+import datetime
+from decimal import Decimal
+
 import factory
 from django.utils import timezone
 
@@ -9,7 +12,19 @@ from accounts.models import (
     Site,
     Stakeholder,
 )
-from goals.models import AccountPlan, SwotItem
+from goals.models import (
+    AccountPlan,
+    FrameRule,
+    Goal,
+    GoalKind,
+    GoalTemplate,
+    GoalTemplateSet,
+    KPIDefinition,
+    Measure,
+    MonthlyTarget,
+    SeasonalProfile,
+    SwotItem,
+)
 from kam.models import Role, User
 
 
@@ -138,3 +153,114 @@ class SwotItemFactory(factory.django.DjangoModelFactory):
     text = factory.Sequence(lambda n: f"Finding {n}")
     impact = 3
     probability = 3
+
+
+def revenue_kpi() -> KPIDefinition:
+    """The starter catalogue's revenue KPI; recreated where a transactional test flushed it."""
+    kpi, _ = KPIDefinition.objects.get_or_create(
+        code="revenue",
+        defaults={
+            "name_en": "Revenue",
+            "name_de": "Umsatz",
+            "unit": "currency",
+            "direction": "higher",
+            "rollup": "sum",
+            "source": "entered",
+        },
+    )
+    return kpi
+
+
+class GoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Goal
+        skip_postgeneration_save = True
+
+    plan = factory.SubFactory(AccountPlanFactory)
+    title = factory.Sequence(lambda n: f"Grow revenue {n}")
+    kind = GoalKind.QUANTITATIVE
+    kpi = factory.LazyFunction(revenue_kpi)
+    baseline = Decimal("1000000.00")
+    annual_target = Decimal("1200000.00")
+    perspective = "finance"
+    goal_area = "competitive_position"
+    owner = factory.SelfAttribute("plan.account.owner")
+    weight = 10
+
+
+class QualitativeGoalFactory(GoalFactory):
+    kind = GoalKind.QUALITATIVE
+    kpi = None
+    baseline = None
+    annual_target = None
+    target_rating = 4
+    criteria = "Customer rates our care in the annual survey."
+    perspective = "customer"
+    goal_area = "care_quality"
+
+
+class MonthlyTargetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MonthlyTarget
+
+    goal = factory.SubFactory(GoalFactory)
+    month = datetime.date(2027, 1, 1)
+    value = Decimal("100000.00")
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measure
+        skip_postgeneration_save = True
+
+    plan = factory.SubFactory(AccountPlanFactory)
+    title = factory.Sequence(lambda n: f"Application day {n}")
+    instrument = "communication"
+    owner = factory.SelfAttribute("plan.account.owner")
+    start_date = datetime.date(2027, 1, 15)
+    due_date = datetime.date(2027, 3, 31)
+    planned_cost = Decimal("5000.00")
+    actual_cost = Decimal("0.00")
+
+    @factory.post_generation
+    def goals(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.goals.set(extracted)
+
+
+class SeasonalProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SeasonalProfile
+
+    name = factory.Sequence(lambda n: f"Profile {n}")
+    weights = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+
+
+class GoalTemplateSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GoalTemplateSet
+
+    name = factory.Sequence(lambda n: f"Standard set {n}")
+    tier = "key"
+
+
+class GoalTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GoalTemplate
+
+    template_set = factory.SubFactory(GoalTemplateSetFactory)
+    title = factory.Sequence(lambda n: f"Revenue growth {n}")
+    kind = GoalKind.QUANTITATIVE
+    kpi = factory.LazyFunction(revenue_kpi)
+    growth_percent = Decimal("5.00")
+    perspective = "finance"
+    goal_area = "competitive_position"
+
+
+class FrameRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FrameRule
+
+    kind = "target_bounds"
+    kpi = factory.LazyFunction(revenue_kpi)
+    min_change_percent = Decimal("3.00")

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_filters",
     "django_countries",
+    "simple_history",
     "kam",
     "accounts",
     "goals",
@@ -47,6 +48,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from accounts.models import KeyAccount
 from kam.models import User
 
-from .models import PLAN_EXISTS_MESSAGE, AccountPlan
+from ..models import PLAN_EXISTS_MESSAGE, AccountPlan
 
 
 def plan_create(*, account: KeyAccount, fiscal_year: int, user: User) -> AccountPlan:

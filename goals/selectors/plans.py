@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from .models import AccountPlan, SwotItem, SwotKind
+from ..models import AccountPlan, SwotItem, SwotKind
 
 
 @dataclass(frozen=True)

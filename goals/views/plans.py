@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 from accounts.access import can_edit, get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 
-from . import selectors, services
-from .access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
-from .forms import PlanCreateForm, StatusQuoForm, SwotItemForm
-from .models import AccountPlan, fiscal_year_for
+from ..access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
+from ..forms.plans import PlanCreateForm, StatusQuoForm, SwotItemForm
+from ..models import AccountPlan, fiscal_year_for
+from ..selectors import plans as selectors
+from ..services import plans as services
 
 
 def _plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
