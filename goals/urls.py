@@ -2,6 +2,11 @@ from django.urls import path
 
 from .views import plans
 
+# area imports: GOALS
+# area imports: MEASURES
+# area imports: WORKFLOW
+# area imports: TEMPLATES
+
 app_name = "goals"
 
 urlpatterns = [
@@ -12,3 +17,8 @@ urlpatterns = [
     path("<int:pk>/swot/<int:item_pk>/edit/", plans.swot_edit, name="swot_edit"),
     path("<int:pk>/swot/<int:item_pk>/delete/", plans.swot_delete, name="swot_delete"),
 ]
+
+# area urls: GOALS
+# area urls: MEASURES
+# area urls: WORKFLOW
+# area urls: TEMPLATES
