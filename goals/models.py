@@ -426,12 +426,9 @@ class SellingDimension(models.IntegerChoices):
     SOLUTION = 3, _("3: up-selling of solutions and joint development")
 
 
-class Goal(models.Model):
-    """A goal of a plan: a KPI with monthly targets, or a rating against criteria."""
+class GoalShape(models.Model):
+    """What a goal and a goal template share: what is measured and how it is classified."""
 
-    plan = models.ForeignKey(
-        AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="goals"
-    )
     title = models.CharField(_("title"), max_length=200)
     kind = models.CharField(
         _("kind"), max_length=20, choices=GoalKind.choices, default=GoalKind.QUANTITATIVE
@@ -442,10 +439,8 @@ class Goal(models.Model):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="goals",
+        related_name="%(class)ss",
     )
-    baseline = money_field(_("baseline"), null=True, blank=True)
-    annual_target = money_field(_("annual target"), null=True, blank=True)
     target_rating = models.PositiveSmallIntegerField(
         _("target rating"),
         null=True,
@@ -468,17 +463,58 @@ class Goal(models.Model):
     selling_dimension = models.PositiveSmallIntegerField(
         _("selling dimension"), choices=SellingDimension.choices, null=True, blank=True
     )
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        on_delete=models.PROTECT,
-        related_name="goals",
-    )
     weight = models.PositiveSmallIntegerField(
         _("weight"),
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text=_("Relative importance, 1 to 100."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=GoalKind.QUALITATIVE)
+                | Q(target_rating__gte=1, target_rating__lte=5),
+                name="%(class)s_qualitative_has_rating_1_5",
+                violation_error_message=_("A qualitative goal needs a target rating from 1 to 5."),
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship_perspective="", horizon="")
+                | (~Q(relationship_perspective="") & ~Q(horizon="")),
+                name="%(class)s_relationship_cell_complete",
+                violation_error_message=_(
+                    "A relationship goal needs both a relationship perspective and a horizon."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=100), name="%(class)s_weight_1_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.kind == GoalKind.QUANTITATIVE
+
+
+class Goal(GoalShape):
+    """A goal of a plan: a KPI with monthly targets, or a rating against criteria."""
+
+    plan = models.ForeignKey(
+        AccountPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="goals"
+    )
+    baseline = money_field(_("baseline"), null=True, blank=True)
+    annual_target = money_field(_("annual target"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="goals",
     )
     stakeholders = models.ManyToManyField(
         "accounts.Stakeholder",
@@ -495,49 +531,24 @@ class Goal(models.Model):
         blank=True,
         related_name="goals",
     )
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
     history = HistoricalRecords(m2m_fields=[stakeholders])
 
-    class Meta:
+    class Meta(GoalShape.Meta):
         verbose_name = _("goal")
         verbose_name_plural = _("goals")
-        ordering = ["order", "pk"]
         constraints = [
+            *GoalShape.Meta.constraints,
             models.CheckConstraint(
                 condition=~Q(kind=GoalKind.QUANTITATIVE)
                 | Q(kpi__isnull=False, annual_target__isnull=False),
                 name="goal_quantitative_has_kpi_and_target",
                 violation_error_message=_("A quantitative goal needs a KPI and an annual target."),
             ),
-            models.CheckConstraint(
-                condition=~Q(kind=GoalKind.QUALITATIVE)
-                | Q(target_rating__gte=1, target_rating__lte=5),
-                name="goal_qualitative_has_rating_1_5",
-                violation_error_message=_("A qualitative goal needs a target rating from 1 to 5."),
-            ),
-            models.CheckConstraint(
-                condition=Q(relationship_perspective="", horizon="")
-                | (~Q(relationship_perspective="") & ~Q(horizon="")),
-                name="goal_relationship_cell_complete",
-                violation_error_message=_(
-                    "A relationship goal needs both a relationship perspective and a horizon."
-                ),
-            ),
-            models.CheckConstraint(
-                condition=Q(weight__gte=1, weight__lte=100), name="goal_weight_1_100"
-            ),
         ]
-
-    def __str__(self) -> str:
-        return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("goals:goal_detail", args=[self.plan_id, self.pk])
-
-    @property
-    def is_quantitative(self) -> bool:
-        return self.kind == GoalKind.QUANTITATIVE
 
 
 class MonthlyTarget(models.Model):
@@ -706,19 +717,14 @@ class GoalTemplateSet(models.Model):
         return f"{self.name} ({self.get_tier_display()})"
 
 
-class GoalTemplate(models.Model):
+class GoalTemplate(GoalShape):
+    """A default goal for new plans of accounts of the template set's tier."""
+
     template_set = models.ForeignKey(
         GoalTemplateSet,
         verbose_name=_("template set"),
         on_delete=models.CASCADE,
         related_name="templates",
-    )
-    title = models.CharField(_("title"), max_length=200)
-    kind = models.CharField(
-        _("kind"), max_length=20, choices=GoalKind.choices, default=GoalKind.QUANTITATIVE
-    )
-    kpi = models.ForeignKey(
-        KPIDefinition, verbose_name=_("KPI"), on_delete=models.PROTECT, null=True, blank=True
     )
     growth_percent = models.DecimalField(
         _("default growth (%)"),
@@ -728,30 +734,6 @@ class GoalTemplate(models.Model):
         blank=True,
         help_text=_("Default annual target = baseline × (1 + growth %)."),
     )
-    target_rating = models.PositiveSmallIntegerField(
-        _("target rating"),
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(5)],
-    )
-    criteria = models.TextField(_("criteria"), blank=True)
-    perspective = models.CharField(
-        _("scorecard perspective"), max_length=20, choices=Perspective.choices
-    )
-    goal_area = models.CharField(_("KAM goal area"), max_length=30, choices=GoalArea.choices)
-    relationship_perspective = models.CharField(
-        _("relationship perspective"),
-        max_length=20,
-        choices=RelationshipPerspective.choices,
-        blank=True,
-    )
-    horizon = models.CharField(_("horizon"), max_length=20, choices=Horizon.choices, blank=True)
-    selling_dimension = models.PositiveSmallIntegerField(
-        _("selling dimension"), choices=SellingDimension.choices, null=True, blank=True
-    )
-    weight = models.PositiveSmallIntegerField(
-        _("weight"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
-    )
     seasonal_profile = models.ForeignKey(
         SeasonalProfile,
         verbose_name=_("seasonal profile"),
@@ -760,30 +742,18 @@ class GoalTemplate(models.Model):
         blank=True,
         help_text=_("Empty: the annual target is spread evenly."),
     )
-    order = models.PositiveSmallIntegerField(_("order"), default=0)
 
-    class Meta:
+    class Meta(GoalShape.Meta):
         verbose_name = _("goal template")
         verbose_name_plural = _("goal templates")
-        ordering = ["order", "pk"]
         constraints = [
+            *GoalShape.Meta.constraints,
             models.CheckConstraint(
                 condition=~Q(kind=GoalKind.QUANTITATIVE) | Q(kpi__isnull=False),
                 name="goaltemplate_quantitative_has_kpi",
                 violation_error_message=_("A quantitative template needs a KPI."),
             ),
-            models.CheckConstraint(
-                condition=~Q(kind=GoalKind.QUALITATIVE)
-                | Q(target_rating__gte=1, target_rating__lte=5),
-                name="goaltemplate_qualitative_has_rating",
-                violation_error_message=_(
-                    "A qualitative template needs a target rating from 1 to 5."
-                ),
-            ),
         ]
-
-    def __str__(self) -> str:
-        return self.title
 
 
 # --- The strategic frame -------------------------------------------------------------------
