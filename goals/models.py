@@ -785,7 +785,9 @@ class FrameRule(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text=_("For example 3 for at least 3 % growth, or -2 for at most 2 % reduction."),
+        help_text=_(
+            "For example 3 for at least 3 percent growth, or -2 for at most 2 percent reduction."
+        ),
     )
     max_change_percent = models.DecimalField(
         _("maximum change of target vs baseline (%)"),

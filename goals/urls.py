@@ -1,11 +1,6 @@
 from django.urls import path
 
-from .views import plans
-
-# area imports: GOALS
-# area imports: MEASURES
-# area imports: WORKFLOW
-# area imports: TEMPLATES
+from .views import goals, measures, plans, templates, workflow
 
 app_name = "goals"
 
@@ -18,7 +13,48 @@ urlpatterns = [
     path("<int:pk>/swot/<int:item_pk>/delete/", plans.swot_delete, name="swot_delete"),
 ]
 
-# area urls: GOALS
-# area urls: MEASURES
-# area urls: WORKFLOW
-# area urls: TEMPLATES
+urlpatterns += [
+    path("<int:pk>/goals/", goals.goals, name="goals"),
+    path("<int:pk>/goals/new/", goals.goal_edit, name="goal_create"),
+    path("<int:pk>/goals/matrix/", goals.goal_matrix, name="goal_matrix"),
+    path("<int:pk>/goals/<int:goal_pk>/", goals.goal_detail, name="goal_detail"),
+    path("<int:pk>/goals/<int:goal_pk>/edit/", goals.goal_edit, name="goal_edit"),
+    path("<int:pk>/goals/<int:goal_pk>/delete/", goals.goal_delete, name="goal_delete"),
+    path("<int:pk>/goals/<int:goal_pk>/targets/", goals.goal_targets, name="goal_targets"),
+]
+urlpatterns += [
+    path("<int:pk>/measures/", measures.measures, name="measures"),
+    path("<int:pk>/measures/new/", measures.measure_edit, name="measure_create"),
+    path("<int:pk>/measures/<int:measure_pk>/edit/", measures.measure_edit, name="measure_edit"),
+    path(
+        "<int:pk>/measures/<int:measure_pk>/delete/",
+        measures.measure_delete,
+        name="measure_delete",
+    ),
+    path(
+        "<int:pk>/measures/<int:measure_pk>/progress/",
+        measures.measure_progress,
+        name="measure_progress",
+    ),
+    path("<int:pk>/measures/timeline/", measures.measure_timeline, name="measure_timeline"),
+    path("<int:pk>/frame/", measures.frame, name="frame"),
+]
+urlpatterns += [
+    path("approvals/", workflow.approvals, name="approvals"),
+    path("<int:pk>/submit/", workflow.plan_submit, name="plan_submit"),
+    path("<int:pk>/approve/", workflow.plan_approve, name="plan_approve"),
+    path("<int:pk>/return/", workflow.plan_return, name="plan_return"),
+    path("<int:pk>/reopen/", workflow.plan_reopen, name="plan_reopen"),
+    path("<int:pk>/frame-check/", workflow.frame_check, name="frame_check"),
+    path("<int:pk>/history/", workflow.history, name="history"),
+]
+urlpatterns += [
+    path(
+        "account/<int:account_pk>/from-template/",
+        templates.plan_from_template,
+        name="plan_from_template",
+    ),
+    path("account/<int:account_pk>/compare/", templates.plan_compare, name="plan_compare"),
+    path("<int:pk>/copy/", templates.plan_copy, name="plan_copy"),
+    path("<int:pk>/print/", templates.plan_print, name="print"),
+]

@@ -140,7 +140,7 @@ class AccountPlanFactory(factory.django.DjangoModelFactory):
         model = AccountPlan
 
     account = factory.SubFactory(KeyAccountFactory)
-    fiscal_year = factory.Sequence(lambda n: 2030 + n)
+    fiscal_year = factory.Sequence(lambda n: 2030 + n % 70)
     created_by = factory.SelfAttribute("account.owner")
 
 

@@ -176,6 +176,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self.load_users()
             self.load_accounts(users)
+            # Plans live in the goals app; the demo shows the whole planning cycle.
+            from goals.demo import load_planning_demo
+
+            load_planning_demo(users=users)
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password “demo”):"))
         for username, first, last, role, _lang in USERS:
             self.stdout.write(f"  {username:<6} {first} {last}: {role.label}")

@@ -1,0 +1,304 @@
+"""Demo planning data for `load_demo`: templates, a strategic frame and plans at each status.
+
+Built through the same services the pages use, so the demo shows what a user would get.
+Idempotent: what exists already (by name, or plan per account and year) is left alone.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import KeyAccount, Tier
+
+from .models import (
+    AccountPlan,
+    FrameRule,
+    FrameRuleKind,
+    GoalKind,
+    GoalTemplate,
+    GoalTemplateSet,
+    KPIDefinition,
+    SeasonalProfile,
+    SwotItem,
+    fiscal_year_bounds,
+    fiscal_year_for,
+)
+from .services.goals import targets_spread
+from .services.measures import measure_create
+from .services.plans import plan_create
+from .services.templates import plan_copy, plan_create_from_templates
+from .services.workflow import plan_approve, plan_submit
+
+# title, kind, kpi code, growth %, target rating, perspective, area, relationship cell, dimension
+TEMPLATES = {
+    Tier.STRATEGIC: [
+        (
+            "Grow revenue",
+            "quantitative",
+            "revenue",
+            "6",
+            None,
+            "finance",
+            "competitive_position",
+            ("supplier", "operative"),
+            None,
+        ),
+        (
+            "Raise contribution margin",
+            "quantitative",
+            "contribution_margin",
+            "4",
+            None,
+            "finance",
+            "competitive_position",
+            ("supplier", "strategic"),
+            None,
+        ),
+        (
+            "Grow solution and service share",
+            "quantitative",
+            "solution_revenue_share",
+            "10",
+            None,
+            "customer",
+            "customer_value",
+            None,
+            3,
+        ),
+        (
+            "Customer satisfaction",
+            "qualitative",
+            None,
+            None,
+            4,
+            "customer",
+            "customer_satisfaction",
+            None,
+            None,
+        ),
+        (
+            "Joint innovation roadmap",
+            "qualitative",
+            None,
+            None,
+            4,
+            "process",
+            "business_relationship",
+            ("mutual", "strategic"),
+            3,
+        ),
+    ],
+    Tier.KEY: [
+        (
+            "Grow revenue",
+            "quantitative",
+            "revenue",
+            "5",
+            None,
+            "finance",
+            "competitive_position",
+            ("supplier", "operative"),
+            None,
+        ),
+        (
+            "Sell more product groups",
+            "quantitative",
+            "product_groups_sold",
+            "10",
+            None,
+            "customer",
+            "customer_value",
+            None,
+            1,
+        ),
+        ("Care quality", "qualitative", None, None, 4, "people", "care_quality", None, None),
+    ],
+    Tier.DEVELOPMENT: [
+        (
+            "Grow revenue",
+            "quantitative",
+            "revenue",
+            "10",
+            None,
+            "finance",
+            "competitive_position",
+            None,
+            None,
+        ),
+        (
+            "Serve more sites",
+            "quantitative",
+            "sites_served",
+            "25",
+            None,
+            "customer",
+            "market_position",
+            None,
+            2,
+        ),
+    ],
+}
+
+# Baselines the managers entered for their first plan (last year had none).
+BASELINES = {
+    "revenue": Decimal("2400000"),
+    "contribution_margin": Decimal("610000"),
+    "solution_revenue_share": Decimal("12"),
+    "product_groups_sold": Decimal("4"),
+    "sites_served": Decimal("2"),
+}
+
+
+def load_planning_demo(*, users) -> None:
+    kpis = {kpi.code: kpi for kpi in KPIDefinition.objects.all()}
+    profile, _ = SeasonalProfile.objects.get_or_create(
+        name="Year-end peak", defaults={"weights": [6, 7, 8, 8, 8, 8, 7, 7, 9, 10, 11, 11]}
+    )
+    sets = {tier: _template_set(tier, rows, kpis, profile) for tier, rows in TEMPLATES.items()}
+    _frame(kpis)
+
+    this_year = fiscal_year_for(timezone.localdate())
+    anna, ben, lea = users["anna"], users["ben"], users["lea"]
+    drives = KeyAccount.objects.get(customer_number="K-10001")
+    cascade = KeyAccount.objects.get(customer_number="K-20002")
+    meridian = KeyAccount.objects.get(customer_number="K-20001")
+
+    # Nordwerk Antriebe: last year's plan approved, this year's copied from it and approved,
+    # next year's opened as a draft copy.
+    approved = _plan_from_templates(drives, this_year - 1, sets[Tier.STRATEGIC], anna)
+    if approved.status == "draft":
+        _fill_plan(approved, anna)
+        plan_submit(plan=approved, user=anna)
+        plan_approve(plan=approved, user=lea)
+    current = AccountPlan.objects.filter(account=drives, fiscal_year=this_year).first()
+    if current is None:
+        current = plan_copy(plan=approved, user=anna)
+        # A copy starts at last year's targets; the manager plans growth on top.
+        revenue = current.goals.get(kpi__code="revenue")
+        revenue.annual_target = revenue.baseline * Decimal("1.06")
+        revenue.save(update_fields=["annual_target"])
+        targets_spread(goal=revenue)
+        plan_submit(plan=current, user=anna)
+        plan_approve(plan=current, user=lea)
+
+    # Cascade: submitted with a revenue target below the frame's minimum growth, so the
+    # approval queue shows a violation.
+    cascade_plan = _plan_from_templates(cascade, this_year, sets[Tier.STRATEGIC], ben)
+    if cascade_plan.status == "draft":
+        revenue = cascade_plan.goals.get(kpi__code="revenue")
+        revenue.annual_target = revenue.baseline * Decimal("1.02")
+        revenue.save(update_fields=["annual_target"])
+        _fill_plan(cascade_plan, ben)
+        plan_submit(plan=cascade_plan, user=ben)
+
+    # Meridian: a draft the manager has only started.
+    if not AccountPlan.objects.filter(account=meridian, fiscal_year=this_year).exists():
+        draft = plan_create(account=meridian, fiscal_year=this_year, user=ben)
+        draft.narrative = "Volume is stable; the new Cork site is still supplied by a competitor."
+        draft.save(update_fields=["narrative"])
+
+
+def _template_set(tier, rows, kpis, profile) -> GoalTemplateSet:
+    template_set, created = GoalTemplateSet.objects.get_or_create(
+        tier=tier, name=f"{Tier(tier).label} standard"
+    )
+    if not created:
+        return template_set
+    for order, (title, kind, code, growth, rating, perspective, area, cell, dim) in enumerate(rows):
+        GoalTemplate.objects.create(
+            template_set=template_set,
+            order=order,
+            title=title,
+            kind=kind,
+            kpi=kpis.get(code),
+            growth_percent=Decimal(growth) if growth else None,
+            target_rating=rating,
+            criteria="Annual customer survey and account review." if rating else "",
+            perspective=perspective,
+            goal_area=area,
+            relationship_perspective=cell[0] if cell else "",
+            horizon=cell[1] if cell else "",
+            selling_dimension=dim,
+            seasonal_profile=profile if code == "revenue" else None,
+        )
+    return template_set
+
+
+def _frame(kpis) -> None:
+    FrameRule.objects.get_or_create(
+        kind=FrameRuleKind.TARGET_BOUNDS,
+        kpi=kpis["revenue"],
+        defaults={"min_change_percent": Decimal("3"), "note": "Corporate growth target."},
+    )
+    FrameRule.objects.get_or_create(
+        kind=FrameRuleKind.TARGET_BOUNDS,
+        kpi=kpis["price_realisation"],
+        defaults={"min_change_percent": Decimal("-2"), "note": "At most 2 % price reduction."},
+    )
+    FrameRule.objects.get_or_create(
+        kind=FrameRuleKind.COST_CAP, tier=Tier.STRATEGIC, defaults={"cost_cap": Decimal("80000")}
+    )
+    FrameRule.objects.get_or_create(
+        kind=FrameRuleKind.MANDATORY_GOAL, tier=Tier.STRATEGIC, kpi=kpis["revenue"]
+    )
+
+
+def _plan_from_templates(account, year, template_set, user) -> AccountPlan:
+    plan = AccountPlan.objects.filter(account=account, fiscal_year=year).first()
+    if plan is not None:
+        return plan
+    baselines = {
+        t.pk: BASELINES[t.kpi.code]
+        for t in template_set.templates.select_related("kpi")
+        if t.kind == GoalKind.QUANTITATIVE
+    }
+    return plan_create_from_templates(
+        account=account,
+        fiscal_year=year,
+        template_set=template_set,
+        user=user,
+        baselines=baselines,
+    )
+
+
+def _fill_plan(plan: AccountPlan, user) -> None:
+    plan.prior_year_revenue = BASELINES["revenue"]
+    plan.contribution_margin = BASELINES["contribution_margin"]
+    plan.share_of_wallet = Decimal("35")
+    plan.budget = Decimal("60000")
+    plan.narrative = "Main supplier for drives; services and other plants are still open."
+    plan.save()
+    for kind, text, impact, probability in [
+        ("strength", "Trusted by the COO; preferred supplier for drives.", 4, 5),
+        ("weakness", "No local service team at the Polish plant.", 3, 4),
+        ("opportunity", "Retrofit programme across all plants from next year.", 5, 3),
+        ("threat", "Low-cost competitor courting purchasing.", 4, 3),
+    ]:
+        SwotItem.objects.create(
+            plan=plan, kind=kind, text=text, impact=impact, probability=probability
+        )
+    start, _end = fiscal_year_bounds(plan.fiscal_year)
+    revenue = plan.goals.filter(kpi__code="revenue").first()
+    for title, instrument, month, months, cost, goals in [
+        ("Application day with plant engineers", "communication", 1, 1, "8000", [revenue]),
+        ("Service contract offer for all plants", "pricing", 2, 4, "12000", [revenue]),
+        ("Retrofit pilot at the Leipzig plant", "product", 4, 6, "30000", [revenue]),
+    ]:
+        begin = _add_months(start, month - 1)
+        measure_create(
+            plan=plan,
+            goals=[g for g in goals if g],
+            user=user,
+            title=title,
+            instrument=instrument,
+            owner=plan.account.owner,
+            start_date=begin,
+            due_date=_add_months(begin, months) - datetime.timedelta(days=1),
+            planned_cost=Decimal(cost),
+        )
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    return day.replace(year=day.year + month // 12, month=month % 12 + 1)

@@ -1,0 +1,211 @@
+"""Page reads for the approval workflow: the audit history and the approval queue."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Max, Q
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+
+from accounts.models import KeyAccount
+from kam.models import User
+
+from ..models import AccountPlan, Goal, Measure, MonthlyTarget, PlanStatus, PlanTransition, SwotItem
+from ..services.frame import Violation, frame_violations_for
+from ..services.workflow import WORKFLOW_CHANGE_REASON
+
+HISTORY_PAGE_SIZE = 50
+
+
+@dataclass
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    """One line of the audit history: a status change or a change of one object."""
+
+    at: datetime.datetime
+    user: User | None
+    # "transition", or the django-simple-history type: "created", "changed", "deleted".
+    action: str
+    object_label: str
+    changes: list[FieldChange] = field(default_factory=list)
+    transition: PlanTransition | None = None
+    # Raw (field, old, new) before foreign keys are turned into names for the page.
+    raw_changes: list[tuple[models.Field, object, object]] = field(default_factory=list)
+
+
+HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def plan_history(*, plan: AccountPlan) -> list[HistoryEntry]:
+    """Every status change and field change of the plan and its parts, newest first.
+
+    Seven queries however long the history is: the transitions, and the historical records
+    of the plan, its SWOT items, goals, monthly targets and measures, each fetched in order
+    and paired with the previous record of the same object in Python. Field values are raw
+    here; `history_page_resolve` names the foreign keys of the page's entries.
+    """
+    entries = [
+        HistoryEntry(
+            at=transition.at,
+            user=transition.actor,
+            action="transition",
+            object_label=_("Plan"),
+            transition=transition,
+        )
+        for transition in plan.transitions.select_related("actor")
+    ]
+    goal_history = Goal.history.filter(plan_id=plan.pk)
+    goal_titles: dict[int, str] = {}
+    sources = [
+        (AccountPlan.history.filter(id=plan.pk), _plan_label),
+        (SwotItem.history.filter(plan_id=plan.pk), _swot_label),
+        (goal_history, _goal_label),
+        (
+            MonthlyTarget.history.filter(goal_id__in=goal_history.values("id")),
+            lambda record: _target_label(record, goal_titles),
+        ),
+        (Measure.history.filter(plan_id=plan.pk), _measure_label),
+    ]
+    for records, label in sources:
+        previous_of: dict[int, models.Model] = {}
+        ordered = records.select_related("history_user").order_by("history_date", "history_id")
+        for record in ordered:
+            previous = previous_of.get(record.id)
+            previous_of[record.id] = record
+            if isinstance(record, Goal.history.model):
+                goal_titles[record.id] = record.title
+            entry = _record_entry(record, previous, label)
+            if entry is not None:
+                entries.append(entry)
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+def _record_entry(record, previous, label) -> HistoryEntry | None:
+    if record.history_change_reason == WORKFLOW_CHANGE_REASON:
+        return None  # the transition row says it better
+    action = HISTORY_ACTIONS[record.history_type]
+    raw_changes = []
+    if action == "changed" and previous is not None:
+        # Links to other rows (linked goals, stakeholders) are left out of the diff: they
+        # would cost a query per record.
+        m2m = [f.name for f in record._history_m2m_fields]
+        delta = record.diff_against(previous, excluded_fields=m2m)
+        raw_changes = [
+            (record._meta.get_field(change.field), change.old, change.new)
+            for change in delta.changes
+        ]
+        if not raw_changes:
+            return None
+    return HistoryEntry(
+        at=record.history_date,
+        user=record.history_user,
+        action=action,
+        object_label=label(record),
+        raw_changes=raw_changes,
+    )
+
+
+def history_page_resolve(entries: list[HistoryEntry]) -> None:
+    """Fill in `changes` with readable values, naming foreign keys with one query per model."""
+    wanted: dict[type[models.Model], set] = defaultdict(set)
+    for entry in entries:
+        for model_field, old, new in entry.raw_changes:
+            if model_field.is_relation and model_field.related_model:
+                wanted[model_field.related_model].update(v for v in (old, new) if v is not None)
+    names = {
+        model: model._default_manager.in_bulk(list(pks)) for model, pks in wanted.items() if pks
+    }
+    for entry in entries:
+        entry.changes = [
+            FieldChange(
+                label=str(model_field.verbose_name),
+                old=_display(model_field, old, names),
+                new=_display(model_field, new, names),
+            )
+            for model_field, old, new in entry.raw_changes
+        ]
+
+
+def _display(model_field: models.Field, value, names) -> str:
+    if value is None or value == "":
+        return "–"
+    if model_field.is_relation and model_field.related_model:
+        related = names.get(model_field.related_model, {}).get(value)
+        return str(related) if related is not None else _("#%(id)s (deleted)") % {"id": value}
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, datetime.date):
+        return date_format(value)
+    if isinstance(model_field, models.DecimalField):
+        return number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
+
+
+def _plan_label(record) -> str:
+    return _("Plan")
+
+
+def _swot_label(record) -> str:
+    return _("SWOT item “%(text)s”") % {"text": _short(record.text)}
+
+
+def _goal_label(record) -> str:
+    return _("Goal “%(title)s”") % {"title": record.title}
+
+
+def _measure_label(record) -> str:
+    return _("Measure “%(title)s”") % {"title": record.title}
+
+
+def _target_label(record, goal_titles: dict[int, str]) -> str:
+    return _("Target for %(month)s of goal “%(goal)s”") % {
+        "month": date_format(record.month, "M Y"),
+        "goal": goal_titles.get(record.goal_id, f"#{record.goal_id}"),
+    }
+
+
+def _short(text: str, length: int = 60) -> str:
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+# --- the approval queue -------------------------------------------------------------------
+
+
+@dataclass
+class QueuedPlan:
+    plan: AccountPlan
+    violations: list[Violation]
+
+
+def approval_queue(*, user: User) -> list[QueuedPlan]:
+    """Submitted plans of every account the user may see, longest waiting first.
+
+    Leadership and administrators see all; a manager sees the plans of their own accounts.
+    Five queries at most whatever the number of plans: the plans, then the frame check of
+    all of them at once.
+    """
+    plans = list(
+        AccountPlan.objects.filter(
+            status=PlanStatus.SUBMITTED, account__in=KeyAccount.objects.visible_to(user)
+        )
+        .select_related("account__owner")
+        .annotate(
+            submitted_at=Max(
+                "transitions__at", filter=Q(transitions__to_status=PlanStatus.SUBMITTED)
+            )
+        )
+        .order_by(models.F("submitted_at").asc(nulls_first=True), "account__name", "pk")
+    )
+    violations = frame_violations_for(plans=plans)
+    return [QueuedPlan(plan=plan, violations=violations[plan.pk]) for plan in plans]

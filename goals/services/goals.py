@@ -1,0 +1,157 @@
+"""Goals and their monthly targets."""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_DOWN, Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Stakeholder
+
+from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile, fiscal_year_bounds
+
+CENT = Decimal("0.01")
+# money_field: 14 digits, 2 of them decimals.
+MAX_TARGET = Decimal("999999999999.99")
+
+
+def plan_months(fiscal_year: int) -> list[datetime.date]:
+    """The first days of the twelve months of a fiscal year, first fiscal month first."""
+    start, _end = fiscal_year_bounds(fiscal_year)
+    return [
+        datetime.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
+        for i in range(12)
+    ]
+
+
+def month_label(month: datetime.date) -> str:
+    return date_format(month, "M Y")
+
+
+def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:
+    """Create or update a goal and the stakeholders it is about.
+
+    A goal that is (or became) qualitative has no KPI and no monthly targets: any targets it
+    carried as a quantitative goal are deleted with the change.
+    """
+    with transaction.atomic():
+        goal.full_clean()
+        goal.save()
+        goal.stakeholders.set(stakeholders)
+        if goal.kind == GoalKind.QUALITATIVE:
+            goal.targets.all().delete()
+    return goal
+
+
+def goal_delete(*, goal: Goal) -> None:
+    """Delete a goal with its monthly targets; measures lose only the link to it."""
+    goal.delete()
+
+
+def spread_amounts(total: Decimal, weights: Sequence[int | float | Decimal]) -> list[Decimal]:
+    """Split total over the months in proportion to weights, to the cent, summing exactly.
+
+    Every month but the last is rounded down to the cent and the last month takes the
+    remainder, so the months always add up to the total. Rounding down (rather than half up)
+    keeps that remainder from going negative for a non-negative total, even where the last
+    month's weight is tiny or zero.
+    """
+    weights = [Decimal(str(weight)) for weight in weights]
+    weight_sum = sum(weights, Decimal(0))
+    if weight_sum <= 0:
+        raise ValueError("The weights must not all be zero.")
+    head = [(total * weight / weight_sum).quantize(CENT, rounding=ROUND_DOWN) for weight in weights]
+    head = head[:-1]
+    return [*head, total - sum(head, Decimal(0))]
+
+
+def monthly_values(rollup: str, annual_target: Decimal, weights: list) -> list[Decimal]:
+    """The 12 monthly targets for an annual target.
+
+    For a sum KPI (revenue) the months add up exactly to the annual target, shaped by the
+    weights (evenly when the weights add up to nothing); the last month takes the rounding
+    remainder (spread_amounts). For an
+    average or last-value KPI (a share, a score) every month carries the annual target
+    itself: that is the value the year must average, or end on.
+    """
+    if rollup == Rollup.SUM:
+        return spread_amounts(annual_target, weights if sum(weights) > 0 else [1] * 12)
+    return [annual_target] * 12
+
+
+def targets_spread(*, goal: Goal, profile: SeasonalProfile | None = None) -> list[MonthlyTarget]:
+    """Fill all twelve months of a quantitative goal from its annual target, and save them.
+
+    For a KPI that adds up over the year (roll-up "sum", e.g. revenue) the annual target is
+    split evenly or, with a seasonal profile, in proportion to the profile's weights (first
+    fiscal month first); amounts are cents and the last month takes the rounding remainder
+    (see spread_amounts), so the twelve months always sum exactly to the annual target.
+
+    For a KPI that is averaged or takes the last value (e.g. a share in percent or a
+    satisfaction score) the monthly target equals the annual target in every month, whatever
+    the profile: the average or last value of the months then is the annual target.
+    """
+    months = plan_months(goal.plan.fiscal_year)
+    total = goal.annual_target
+    if goal.kind != GoalKind.QUANTITATIVE or total is None:
+        raise ValidationError(
+            _("Only a quantitative goal with an annual target has monthly targets.")
+        )
+    amounts = monthly_values(goal.kpi.rollup, total, profile.weights if profile else [1] * 12)
+    return targets_save(goal=goal, values=dict(zip(months, amounts, strict=True)))
+
+
+def targets_save(*, goal: Goal, values: dict[datetime.date, Decimal | None]) -> list[MonthlyTarget]:
+    """Save the twelve monthly targets of a goal at once: all of them or, on an error, none.
+
+    values holds one amount per month of the plan's fiscal year (first day of the month).
+    A missing month, a value that is not a number, a negative amount or more than two
+    decimals is refused with an error naming the month; errors are keyed by the month's ISO
+    date, so a form with one field per month can show each next to its month.
+    """
+    if goal.kind != GoalKind.QUANTITATIVE:
+        raise ValidationError({NON_FIELD_ERRORS: _("A qualitative goal has no monthly targets.")})
+    months = plan_months(goal.plan.fiscal_year)
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(values) - set(months))
+    if unknown:
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _("%(month)s is not a month of this plan's fiscal year.")
+                % {"month": month_label(unknown[0])}
+            }
+        )
+    for month in months:
+        value = values.get(month)
+        label = month_label(month)
+        message = None
+        if value is None:
+            message = _("%(month)s: enter a target.")
+        elif not isinstance(value, Decimal) or not value.is_finite():
+            message = _("%(month)s: enter a number.")
+        elif value < 0:
+            message = _("%(month)s: a target cannot be negative.")
+        elif value != value.quantize(CENT):
+            message = _("%(month)s: use at most 2 decimal places.")
+        elif value > MAX_TARGET:
+            message = _("%(month)s: the target is too large.")
+        if message:
+            errors[month.isoformat()] = [message % {"month": label}]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        existing = {target.month: target for target in goal.targets.select_for_update()}
+        saved = []
+        for month in months:
+            target = existing.get(month) or MonthlyTarget(goal=goal, month=month)
+            if target.pk is None or target.value != values[month]:
+                target.value = values[month]
+                target.save()
+            saved.append(target)
+        # Months outside the fiscal year (left from an earlier fiscal year setting) would
+        # distort the totals.
+        goal.targets.exclude(month__in=months).delete()
+    return saved

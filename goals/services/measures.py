@@ -1,0 +1,89 @@
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from kam.models import User
+
+from ..models import AccountPlan, Goal, Measure, MeasureStatus
+
+FOREIGN_GOAL = _("Only goals of this plan can be linked to its measures.")
+
+
+def _apply_done_rule(measure: Measure) -> None:
+    # A finished measure is finished: its progress cannot stay below 100 %.
+    if measure.status == MeasureStatus.DONE:
+        measure.progress = 100
+
+
+def _check_goals(plan: AccountPlan, goals: Iterable[Goal]) -> list[Goal]:
+    goals = list(goals)
+    if any(goal.plan_id != plan.pk for goal in goals):
+        raise ValidationError({"goals": FOREIGN_GOAL}, code="foreign_goal")
+    return goals
+
+
+@transaction.atomic
+def measure_create(
+    *, plan: AccountPlan, goals: Iterable[Goal] = (), user: User, **fields
+) -> Measure:
+    """Add a measure to the plan's action plan and link it to goals of the same plan."""
+    goals = _check_goals(plan, goals)
+    measure = Measure(plan=plan, **fields)
+    _apply_done_rule(measure)
+    measure.full_clean()
+    measure._history_user = user
+    measure.save()
+    measure.goals.set(goals)
+    return measure
+
+
+@transaction.atomic
+def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fields) -> Measure:
+    goals = _check_goals(measure.plan, goals)
+    for name, value in fields.items():
+        setattr(measure, name, value)
+    _apply_done_rule(measure)
+    measure.full_clean()
+    measure._history_user = user
+    measure.save()
+    measure.goals.set(goals)
+    return measure
+
+
+def measure_delete(*, measure: Measure, user: User) -> None:
+    measure._history_user = user
+    measure.delete()
+
+
+def measure_progress_update(
+    *,
+    measure: Measure,
+    status: str,
+    progress: int,
+    actual_cost: Decimal,
+    user: User,
+) -> Measure:
+    """Record how far a measure has got; allowed on approved plans too (the caller checks who).
+
+    Only status, progress and actual cost change; "done" sets the progress to 100 %.
+    """
+    measure.status = status
+    measure.progress = progress
+    measure.actual_cost = actual_cost
+    _apply_done_rule(measure)
+    measure.full_clean()
+    measure._history_user = user
+    measure.save(update_fields=["status", "progress", "actual_cost"])
+    return measure
+
+
+def plan_budget_set(*, plan: AccountPlan, budget: Decimal | None, user: User) -> AccountPlan:
+    """Set the plan's expense limit (Aufwandsvorgabe); empty means no limit recorded."""
+    plan.budget = budget
+    plan.full_clean()
+    plan._history_user = user
+    plan.save(update_fields=["budget", "updated_at"])
+    return plan

@@ -1,0 +1,235 @@
+"""Starting a plan from goal templates or from last year's plan.
+
+There are no actuals yet (the controlling app comes later), so "last year" means last year's
+*targets*: a new baseline is the annual target of the previous plan's goal for the same KPI.
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import KeyAccount
+from kam.models import User
+
+from ..models import (
+    AccountPlan,
+    Goal,
+    GoalKind,
+    GoalTemplateSet,
+    Measure,
+    MeasureStatus,
+    MonthlyTarget,
+    SwotItem,
+)
+from .goals import monthly_values, plan_months
+from .plans import plan_create
+
+CENT = Decimal("0.01")
+EVEN = [1] * 12
+
+STATUS_QUO_FIELDS = [
+    "prior_year_revenue",
+    "contribution_margin",
+    "share_of_wallet",
+    "product_groups_served",
+    "sites_served",
+    "relationship_summary",
+    "narrative",
+    "budget",
+]
+# What a goal shares with the template it came from, and with its copy in next year's plan.
+GOAL_FIELDS = [
+    "title",
+    "kind",
+    "kpi",
+    "target_rating",
+    "criteria",
+    "perspective",
+    "goal_area",
+    "relationship_perspective",
+    "horizon",
+    "selling_dimension",
+    "weight",
+    "order",
+]
+
+
+def default_target(baseline: Decimal, growth_percent: Decimal | None) -> Decimal:
+    """Baseline × (1 + growth %/100), rounded half up to the cent; no growth keeps the baseline."""
+    growth = growth_percent or Decimal(0)
+    return (baseline * (1 + growth / 100)).quantize(CENT, ROUND_HALF_UP)
+
+
+def previous_baselines(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
+    """KPI id -> last year's annual target, from the account's plan of fiscal_year - 1.
+
+    Until the controlling app brings actuals, last year's target is the best baseline there is.
+    With several goals on one KPI, the first (in goal order) counts.
+    """
+    baselines: dict[int, Decimal] = {}
+    goals = Goal.objects.filter(
+        plan__account=account,
+        plan__fiscal_year=fiscal_year - 1,
+        kind=GoalKind.QUANTITATIVE,
+        annual_target__isnull=False,
+    ).order_by("order", "pk")
+    for kpi_id, target in goals.values_list("kpi_id", "annual_target"):
+        baselines.setdefault(kpi_id, target)
+    return baselines
+
+
+def _save_targets(goal: Goal, months: list[datetime.date], values: list[Decimal]) -> None:
+    for month, value in zip(months, values, strict=True):
+        MonthlyTarget(goal=goal, month=month, value=value).save()
+
+
+@transaction.atomic
+def plan_create_from_templates(
+    *,
+    account: KeyAccount,
+    fiscal_year: int,
+    template_set: GoalTemplateSet,
+    user: User,
+    baselines: dict[int, Decimal | None] | None = None,
+) -> AccountPlan:
+    """Start a draft plan with one goal per template of the set.
+
+    Each goal copies the template's classification, weight, kind, KPI, target rating and
+    criteria; its owner is the account's owner. A quantitative goal's baseline is, in this
+    order: the baseline the user entered for the template (`baselines`, template id ->
+    value), else last year's annual target for the same KPI (`previous_baselines`; last
+    year's target stands in until actuals exist). Its annual target is baseline × (1 + the
+    template's growth %), and its 12 monthly targets follow the template's seasonal profile
+    (evenly without one) and sum exactly to the annual target.
+
+    A quantitative template without any baseline is refused, naming the template, rather
+    than creating a goal with a made-up target: the form asks for the baseline of every
+    quantitative template, prefilled from last year where known. Everything or nothing is
+    written.
+    """
+    if template_set.tier != account.tier or not template_set.active:
+        raise ValidationError(
+            _("The template set “%(set)s” is not available for accounts of this tier.")
+            % {"set": template_set.name},
+            code="template_set_tier",
+        )
+    plan = plan_create(account=account, fiscal_year=fiscal_year, user=user)
+    entered = baselines or {}
+    known = previous_baselines(account=account, fiscal_year=fiscal_year)
+    months = plan_months(fiscal_year)
+    templates = template_set.templates.select_related("kpi", "seasonal_profile")
+    for template in templates:
+        goal = Goal(
+            plan=plan,
+            owner=account.owner,
+            template=template,
+            **{field: getattr(template, field) for field in GOAL_FIELDS},
+        )
+        if template.kind == GoalKind.QUANTITATIVE:
+            baseline = entered.get(template.pk)
+            if baseline is None:
+                baseline = known.get(template.kpi_id)
+            if baseline is None:
+                raise ValidationError(
+                    _("Enter a baseline for “%(title)s”: last year has no target for this KPI.")
+                    % {"title": template.title},
+                    code="baseline_missing",
+                )
+            goal.baseline = baseline
+            goal.annual_target = default_target(baseline, template.growth_percent)
+        goal.full_clean(exclude=["template"])
+        goal.save()
+        if goal.is_quantitative:
+            weights = template.seasonal_profile.weights if template.seasonal_profile else EVEN
+            _save_targets(
+                goal, months, monthly_values(template.kpi.rollup, goal.annual_target, weights)
+            )
+    return plan
+
+
+def _next_year(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+@transaction.atomic
+def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
+    """Start next fiscal year's plan of the same account as a copy of `plan`.
+
+    Copied: the status quo (including the expense limit), the SWOT items, every goal and the
+    open measures. A quantitative goal's new baseline is the source goal's annual target,
+    and its new annual target starts equal to that baseline for the manager to raise. (The
+    controlling app will replace the baseline with last year's actual once actuals exist.)
+    The new monthly targets keep the source months' shape: for a sum KPI they are the new
+    annual target spread in proportion to the source months (evenly without any), for other
+    KPIs each month carries the annual target. Measures that are done or cancelled stay
+    behind; the others start again as planned, with no progress and no actual cost, their
+    dates one year later and linked to the copies of their goals. Everything or nothing is
+    written; a plan for the next year that already exists is refused.
+    """
+    year = plan.fiscal_year + 1
+    if plan.account.plans.filter(fiscal_year=year).exists():
+        raise ValidationError(
+            _("This account already has a plan for fiscal year %(year)s.") % {"year": year},
+            code="plan_exists",
+        )
+    new = plan_create(account=plan.account, fiscal_year=year, user=user)
+    for field in STATUS_QUO_FIELDS:
+        setattr(new, field, getattr(plan, field))
+    new.save()
+    for item in plan.swot_items.all():
+        SwotItem(
+            plan=new,
+            kind=item.kind,
+            text=item.text,
+            impact=item.impact,
+            probability=item.probability,
+        ).save()
+
+    old_months = plan_months(plan.fiscal_year)
+    new_months = plan_months(year)
+    copies: dict[int, Goal] = {}
+    goals = plan.goals.select_related("kpi").prefetch_related("targets", "stakeholders")
+    for source in goals:
+        goal = Goal(
+            plan=new,
+            owner=source.owner,
+            template_id=source.template_id,
+            **{field: getattr(source, field) for field in GOAL_FIELDS},
+        )
+        if source.is_quantitative:
+            goal.baseline = source.annual_target
+            goal.annual_target = source.annual_target
+        goal.save()
+        goal.stakeholders.set(source.stakeholders.all())
+        copies[source.pk] = goal
+        if goal.is_quantitative:
+            by_month = {t.month: t.value for t in source.targets.all()}
+            shape = [by_month.get(month, Decimal(0)) for month in old_months]
+            _save_targets(
+                goal, new_months, monthly_values(goal.kpi.rollup, goal.annual_target, shape)
+            )
+
+    open_measures = plan.measures.exclude(
+        status__in=[MeasureStatus.DONE, MeasureStatus.CANCELLED]
+    ).prefetch_related("goals")
+    for source in open_measures:
+        measure = Measure(
+            plan=new,
+            title=source.title,
+            description=source.description,
+            instrument=source.instrument,
+            owner_id=source.owner_id,
+            start_date=_next_year(source.start_date),
+            due_date=_next_year(source.due_date),
+            planned_cost=source.planned_cost,
+            is_countermeasure=source.is_countermeasure,
+        )
+        measure.save()
+        measure.goals.set([copies[g.pk] for g in source.goals.all() if g.pk in copies])
+    return new

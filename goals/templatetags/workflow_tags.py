@@ -1,0 +1,37 @@
+from dataclasses import dataclass
+
+from django import template
+
+from ..models import AccountPlan, PlanStatus, PlanTransition
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class WorkflowActions:
+    can_submit: bool
+    can_decide: bool  # approve or return
+    can_reopen: bool
+    last_return: PlanTransition | None
+
+
+@register.simple_tag
+def workflow_actions(plan: AccountPlan, user) -> WorkflowActions:
+    """Which workflow buttons the user gets on this plan, and the comment of its return.
+
+    The plan header shows this on every plan page, behind the access gate: a manager who
+    sees the plan is on its account team. At most one query (the latest return).
+    """
+    works_on_plan = not user.is_read_only and not plan.account.is_archived
+    last_return = None
+    if plan.status == PlanStatus.RETURNED:
+        last_return = (
+            plan.transitions.filter(to_status=PlanStatus.RETURNED).select_related("actor").first()
+        )
+    return WorkflowActions(
+        can_submit=works_on_plan and plan.status in (PlanStatus.DRAFT, PlanStatus.RETURNED),
+        can_decide=(user.is_leadership or user.is_administrator)
+        and plan.status == PlanStatus.SUBMITTED,
+        can_reopen=works_on_plan and plan.status == PlanStatus.APPROVED,
+        last_return=last_return,
+    )
