@@ -25,7 +25,7 @@ from .models import (
     fiscal_year_for,
 )
 from .services.goals import targets_spread
-from .services.measures import measure_create
+from .services.measures import measure_create, measure_progress_update
 from .services.plans import plan_create
 from .services.templates import plan_copy, plan_create_from_templates
 from .services.workflow import plan_approve, plan_submit
@@ -178,9 +178,21 @@ def load_planning_demo(*, users) -> None:
         revenue = current.goals.get(kpi__code="revenue")
         revenue.annual_target = revenue.baseline * Decimal("1.06")
         revenue.save(update_fields=["annual_target"])
-        targets_spread(goal=revenue)
+        targets_spread(goal=revenue, profile=profile)
         plan_submit(plan=current, user=anna)
         plan_approve(plan=current, user=lea)
+        # Approved plans still record how far their measures have got.
+        first, second, *_ = current.measures.order_by("start_date")
+        measure_progress_update(
+            measure=first, status="done", progress=100, actual_cost=Decimal("7400"), user=anna
+        )
+        measure_progress_update(
+            measure=second,
+            status="in_progress",
+            progress=60,
+            actual_cost=Decimal("5200"),
+            user=anna,
+        )
 
     # Cascade: submitted with a revenue target below the frame's minimum growth, so the
     # approval queue shows a violation.
@@ -189,6 +201,7 @@ def load_planning_demo(*, users) -> None:
         revenue = cascade_plan.goals.get(kpi__code="revenue")
         revenue.annual_target = revenue.baseline * Decimal("1.02")
         revenue.save(update_fields=["annual_target"])
+        targets_spread(goal=revenue, profile=profile)
         _fill_plan(cascade_plan, ben)
         plan_submit(plan=cascade_plan, user=ben)
 

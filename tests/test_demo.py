@@ -13,6 +13,18 @@ from accounts.models import (
     Site,
     Stakeholder,
 )
+from goals.models import (
+    AccountPlan,
+    FrameRule,
+    Goal,
+    GoalTemplate,
+    GoalTemplateSet,
+    Measure,
+    MonthlyTarget,
+    PlanTransition,
+    SwotItem,
+)
+from goals.services.frame import frame_violations
 from kam.models import Role, User
 
 DEMO_USERS = {
@@ -30,6 +42,15 @@ TABLES = [
     Interaction,
     Interaction.stakeholders.through,
     MarketStage,
+    AccountPlan,
+    Goal,
+    MonthlyTarget,
+    Measure,
+    SwotItem,
+    GoalTemplateSet,
+    GoalTemplate,
+    FrameRule,
+    PlanTransition,
 ]
 
 
@@ -150,3 +171,22 @@ def test_it_refuses_to_run_when_demo_data_is_not_allowed(db, settings):
 
     assert not User.objects.exists()
     assert not KeyAccount.objects.exists()
+
+
+def test_it_shows_plans_at_every_stage_of_the_approval_workflow(db):
+    load_demo()
+
+    statuses = set(AccountPlan.objects.values_list("status", flat=True))
+    assert {"draft", "submitted", "approved"} <= statuses
+    # The submitted plan breaks the frame, so the approval queue has something to show.
+    submitted = AccountPlan.objects.get(status="submitted")
+    assert frame_violations(plan=submitted)
+    for plan in AccountPlan.objects.filter(status="approved"):
+        assert frame_violations(plan=plan) == []
+
+
+def test_demo_monthly_targets_add_up_to_the_annual_targets(db):
+    load_demo()
+
+    for goal in Goal.objects.filter(kpi__rollup="sum").prefetch_related("targets"):
+        assert sum(t.value for t in goal.targets.all()) == goal.annual_target
