@@ -150,7 +150,7 @@ BASELINES = {
 }
 
 
-def load_planning_demo(*, users) -> None:
+def load(*, users) -> None:
     kpis = {kpi.code: kpi for kpi in KPIDefinition.objects.all()}
     profile, _ = SeasonalProfile.objects.get_or_create(
         name="Year-end peak", defaults={"weights": [6, 7, 8, 8, 8, 8, 7, 7, 9, 10, 11, 11]}

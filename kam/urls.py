@@ -14,5 +14,6 @@ urlpatterns = [
     path("auth/", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
     path("plans/", include("goals.urls")),
+    path("controlling/", include("controlling.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -264,3 +264,13 @@ class FrameRuleFactory(factory.django.DjangoModelFactory):
     kind = "target_bounds"
     kpi = factory.LazyFunction(revenue_kpi)
     min_change_percent = Decimal("3.00")
+
+
+class ActualFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "controlling.Actual"
+
+    account = factory.SubFactory(KeyAccountFactory)
+    kpi = factory.LazyFunction(revenue_kpi)
+    month = datetime.date(2027, 1, 1)
+    value = Decimal("100000.00")

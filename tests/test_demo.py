@@ -13,6 +13,7 @@ from accounts.models import (
     Site,
     Stakeholder,
 )
+from controlling.models import Actual
 from goals.models import (
     AccountPlan,
     FrameRule,
@@ -51,6 +52,7 @@ TABLES = [
     GoalTemplate,
     FrameRule,
     PlanTransition,
+    Actual,
 ]
 
 

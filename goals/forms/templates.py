@@ -46,7 +46,8 @@ class BaselineRow:
 
 
 class BaselinesForm(forms.Form):
-    """One baseline per quantitative template, prefilled with last year's target for its KPI."""
+    """One baseline per quantitative template, prefilled with last year's actual for its KPI
+    (last year's target where no actual was reported)."""
 
     def __init__(self, *args, templates: list[GoalTemplate], last_year: dict[int, Decimal], **kw):
         super().__init__(*args, **kw)

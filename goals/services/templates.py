@@ -1,14 +1,18 @@
 """Starting a plan from goal templates or from last year's plan.
 
-There are no actuals yet (the controlling app comes later), so "last year" means last year's
-*targets*: a new baseline is the annual target of the previous plan's goal for the same KPI.
+A new baseline is what last year really brought: the previous fiscal year's actual for the
+same KPI, rolled up by the KPI's rule; where no actual was reported, last year's annual
+target for that KPI stands in. Actuals live in the controlling app, which goals must not
+import: they are read through the callable named by the setting KAM_ACTUALS_PROVIDER.
 """
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import KeyAccount
@@ -63,11 +67,21 @@ def default_target(baseline: Decimal, growth_percent: Decimal | None) -> Decimal
     return (baseline * (1 + growth / 100)).quantize(CENT, ROUND_HALF_UP)
 
 
-def previous_baselines(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
-    """KPI id -> last year's annual target, from the account's plan of fiscal_year - 1.
+def previous_actuals(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
+    """KPI id -> the account's actual of fiscal_year, rolled up by the KPI (sum, average or
+    last value) and rounded to the cent; only KPIs with actuals. Read through
+    KAM_ACTUALS_PROVIDER, so goals does not import the controlling app."""
+    provider = import_string(settings.KAM_ACTUALS_PROVIDER)
+    totals = provider(account=account, fiscal_year=fiscal_year)
+    return {kpi_id: total.quantize(CENT, ROUND_HALF_UP) for kpi_id, total in totals.items()}
 
-    Until the controlling app brings actuals, last year's target is the best baseline there is.
-    With several goals on one KPI, the first (in goal order) counts.
+
+def previous_baselines(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
+    """KPI id -> the baseline for a plan of fiscal_year: last year's actual where there is one.
+
+    Last year's actual (fiscal_year - 1, see previous_actuals) is preferred; for a KPI without
+    any actual, the annual target of the account's plan of fiscal_year - 1 stands in (with
+    several goals on one KPI, the first in goal order counts).
     """
     baselines: dict[int, Decimal] = {}
     goals = Goal.objects.filter(
@@ -78,6 +92,7 @@ def previous_baselines(*, account: KeyAccount, fiscal_year: int) -> dict[int, De
     ).order_by("order", "pk")
     for kpi_id, target in goals.values_list("kpi_id", "annual_target"):
         baselines.setdefault(kpi_id, target)
+    baselines.update(previous_actuals(account=account, fiscal_year=fiscal_year - 1))
     return baselines
 
 
@@ -100,8 +115,8 @@ def plan_create_from_templates(
     Each goal copies the template's classification, weight, kind, KPI, target rating and
     criteria; its owner is the account's owner. A quantitative goal's baseline is, in this
     order: the baseline the user entered for the template (`baselines`, template id ->
-    value), else last year's annual target for the same KPI (`previous_baselines`; last
-    year's target stands in until actuals exist). Its annual target is baseline × (1 + the
+    value), else last year's actual for the same KPI, else last year's annual target for it
+    (`previous_baselines`). Its annual target is baseline × (1 + the
     template's growth %), and its 12 monthly targets follow the template's seasonal profile
     (evenly without one) and sum exactly to the annual target.
 
@@ -134,7 +149,10 @@ def plan_create_from_templates(
                 baseline = known.get(template.kpi_id)
             if baseline is None:
                 raise ValidationError(
-                    _("Enter a baseline for “%(title)s”: last year has no target for this KPI.")
+                    _(
+                        "Enter a baseline for “%(title)s”: last year has no actual and no "
+                        "target for this KPI."
+                    )
                     % {"title": template.title},
                     code="baseline_missing",
                 )
@@ -162,9 +180,10 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
     """Start next fiscal year's plan of the same account as a copy of `plan`.
 
     Copied: the status quo (including the expense limit), the SWOT items, every goal and the
-    open measures. A quantitative goal's new baseline is the source goal's annual target,
-    and its new annual target starts equal to that baseline for the manager to raise. (The
-    controlling app will replace the baseline with last year's actual once actuals exist.)
+    open measures. A quantitative goal's new baseline is the source year's actual for its KPI
+    (rolled up by the KPI, see previous_actuals) or, without any actual, the source goal's
+    annual target; its new annual target starts equal to that baseline for the manager to
+    raise.
     The new monthly targets keep the source months' shape: for a sum KPI they are the new
     annual target spread in proportion to the source months (evenly without any), for other
     KPIs each month carries the annual target. Measures that are done or cancelled stay
@@ -191,6 +210,7 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
             probability=item.probability,
         ).save()
 
+    actuals = previous_actuals(account=plan.account, fiscal_year=plan.fiscal_year)
     old_months = plan_months(plan.fiscal_year)
     new_months = plan_months(year)
     copies: dict[int, Goal] = {}
@@ -203,8 +223,8 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
             **{field: getattr(source, field) for field in GOAL_FIELDS},
         )
         if source.is_quantitative:
-            goal.baseline = source.annual_target
-            goal.annual_target = source.annual_target
+            goal.baseline = actuals.get(source.kpi_id, source.annual_target)
+            goal.annual_target = goal.baseline
         goal.save()
         goal.stakeholders.set(source.stakeholders.all())
         copies[source.pk] = goal

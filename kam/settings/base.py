@@ -141,6 +141,11 @@ CELERY_BEAT_SCHEDULE = {
 # First month of the fiscal year (1 = January); a fiscal year is named by the year it ends in.
 KAM_FISCAL_YEAR_START_MONTH = env.int("KAM_FISCAL_YEAR_START_MONTH", default=1)
 
+# Where goals reads last year's actuals (the baselines of next year's plan): a callable
+# (*, account, fiscal_year) -> {KPI id: rolled-up actual}. goals imports it by this path, so
+# the dependency points from controlling to goals only (goals never imports controlling).
+KAM_ACTUALS_PROVIDER = "controlling.selectors.actual_totals"
+
 # Whether `load_demo` may create the well-known demo logins (password "demo").
 KAM_ALLOW_DEMO_DATA = env.bool("KAM_ALLOW_DEMO_DATA", default=DEBUG)
 

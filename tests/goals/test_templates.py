@@ -258,7 +258,8 @@ def test_from_template_writes_nothing_when_a_row_has_no_baseline(account, owner,
             baselines={first.pk: D("1000")},
         )
     assert error.value.messages == [
-        "Enter a baseline for “Share of wallet”: last year has no target for this KPI."
+        "Enter a baseline for “Share of wallet”: last year has no actual and no target for "
+        "this KPI."
     ]
     assert snapshot() == before
 
@@ -452,6 +453,100 @@ def test_copy_spreads_evenly_when_the_source_has_no_monthly_targets(account, own
     factories.GoalFactory(plan=plan, annual_target=D("1200"))
     new = plan_copy(plan=plan, user=owner)
     assert [value for _, value in targets(new.goals.get())] == [D("100.00")] * 12
+
+
+# --- actuals as baselines (read through KAM_ACTUALS_PROVIDER) --------------------------------
+
+
+def average_kpi() -> KPIDefinition:
+    return KPIDefinition.objects.create(
+        code="satisfaction",
+        name_en="Satisfaction",
+        name_de="Zufriedenheit",
+        unit="percent",
+        rollup="average",
+    )
+
+
+def test_from_template_prefers_last_years_actual_to_its_target(account, owner, template_set):
+    last_year = factories.AccountPlanFactory(account=account, fiscal_year=2026)
+    factories.GoalFactory(plan=last_year, annual_target=D("800000.00"))
+    for month, value in ((1, "300000"), (2, "250000.50"), (12, "400000")):
+        factories.ActualFactory(
+            account=account, month=datetime.date(2026, month, 1), value=D(value)
+        )
+    factories.ActualFactory(account=account, month=datetime.date(2025, 12, 1))  # FY 2025
+    factories.GoalTemplateFactory(template_set=template_set, growth_percent=D("10"))
+    plan = plan_create_from_templates(
+        account=account, fiscal_year=2027, template_set=template_set, user=owner
+    )
+    goal = plan.goals.get()
+    # 300000 + 250000.50 + 400000 = 950000.50; × 1.1 = 1045000.55
+    assert (goal.baseline, goal.annual_target) == (D("950000.50"), D("1045000.55"))
+
+
+def test_from_template_falls_back_to_the_target_for_a_kpi_without_actuals(
+    account, owner, template_set
+):
+    last_year = factories.AccountPlanFactory(account=account, fiscal_year=2026)
+    factories.GoalFactory(plan=last_year, annual_target=D("800000.00"))
+    share = share_kpi()
+    factories.GoalFactory(plan=last_year, kpi=share, annual_target=D("30.00"))
+    # Share of wallet rolls up by its last value: 25 (Jun) then 28 (Sep) -> 28.
+    factories.ActualFactory(account=account, kpi=share, month=datetime.date(2026, 6, 1), value=25)
+    factories.ActualFactory(account=account, kpi=share, month=datetime.date(2026, 9, 1), value=28)
+    revenue_template = factories.GoalTemplateFactory(template_set=template_set, growth_percent=0)
+    share_template = factories.GoalTemplateFactory(
+        template_set=template_set, kpi=share, growth_percent=0
+    )
+    plan = plan_create_from_templates(
+        account=account, fiscal_year=2027, template_set=template_set, user=owner
+    )
+    assert plan.goals.get(template=revenue_template).baseline == D("800000.00")
+    assert plan.goals.get(template=share_template).baseline == D("28.00")
+
+
+def test_from_template_takes_an_actual_even_without_last_years_plan(account, owner, template_set):
+    kpi = average_kpi()
+    # Average of 70, 80 and 85 = 78.333.. -> 78.33
+    for month, value in ((3, 70), (4, 80), (5, 85)):
+        factories.ActualFactory(
+            account=account, kpi=kpi, month=datetime.date(2026, month, 1), value=value
+        )
+    factories.GoalTemplateFactory(template_set=template_set, kpi=kpi, growth_percent=0)
+    plan = plan_create_from_templates(
+        account=account, fiscal_year=2027, template_set=template_set, user=owner
+    )
+    assert plan.goals.get().baseline == D("78.33")
+
+
+def test_from_template_page_prefills_last_years_actual(client, owner, account, template_set):
+    last_year = factories.AccountPlanFactory(account=account, fiscal_year=2026)
+    factories.GoalFactory(plan=last_year, annual_target=D("800000.00"))
+    factories.ActualFactory(account=account, month=datetime.date(2026, 5, 1), value=D("900000"))
+    revenue = factories.GoalTemplateFactory(template_set=template_set)
+    client.force_login(owner)
+    response = client.get(
+        from_template_url(account), {"template_set": template_set.pk, "fiscal_year": "2027"}
+    )
+    assert response.context["baselines"][f"baseline_{revenue.pk}"].value() == D("900000.00")
+
+
+def test_copy_takes_the_source_years_actual_as_baseline(source, owner):
+    # Revenue (sum) of FY 2028: 500000 + 700000.25 = 1200000.25; another account's and
+    # another year's actuals do not count.
+    factories.ActualFactory(account=source.account, month=datetime.date(2028, 1, 1), value=500000)
+    factories.ActualFactory(
+        account=source.account, month=datetime.date(2028, 7, 1), value=D("700000.25")
+    )
+    factories.ActualFactory(account=source.account, month=datetime.date(2029, 1, 1), value=1)
+    factories.ActualFactory(month=datetime.date(2028, 2, 1), value=D("999"))
+    new = plan_copy(plan=source, user=owner)
+    revenue = new.goals.get(title="Grow revenue")
+    assert (revenue.baseline, revenue.annual_target) == (D("1200000.25"), D("1200000.25"))
+    # The month shape of the source is kept: 200000 of 1200000 in the first month.
+    assert sum(value for _, value in targets(revenue)) == D("1200000.25")
+    assert targets(revenue)[0] == (datetime.date(2029, 1, 1), D("200000.04"))
 
 
 def test_copy_takes_open_measures_one_year_later_and_leaves_done_ones(source, owner):

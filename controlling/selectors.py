@@ -1,0 +1,118 @@
+"""Reads of the controlling app: the actuals grid of a plan and actuals rolled up per year."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import KeyAccount
+from goals.models import AccountPlan, GoalKind, KPIDefinition, fiscal_year_bounds, roll_up
+from goals.services.goals import month_label, plan_months
+
+from .models import Actual
+from .services import cell_key
+
+
+def actual_totals(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
+    """KPI id -> the KPI's roll-up (sum, average or last value) of the account's actuals over
+    the fiscal year's twelve months; only KPIs with at least one actual. One query.
+
+    goals reads this through the setting KAM_ACTUALS_PROVIDER (baselines of next year's
+    plan), so goals never imports controlling. A year still running rolls up the months
+    reported so far.
+    """
+    start, end = fiscal_year_bounds(fiscal_year)
+    rows = (
+        Actual.objects.filter(account=account, month__gte=start, month__lte=end)
+        .order_by("kpi_id", "month")
+        .values_list("kpi_id", "kpi__rollup", "value")
+    )
+    values: dict[int, list[Decimal]] = defaultdict(list)
+    rollups: dict[int, str] = {}
+    for kpi_id, rollup, value in rows:
+        values[kpi_id].append(value)
+        rollups[kpi_id] = rollup
+    return {kpi_id: roll_up(rollups[kpi_id], months) for kpi_id, months in values.items()}
+
+
+@dataclass(frozen=True)
+class ActualCell:
+    key: str  # the input's name, see services.cell_key
+    month: datetime.date
+    actual: Decimal | None
+    target: Decimal | None  # the sum of the monthly targets of the plan's goals on this KPI
+    entered: str | None = None  # the text posted, shown again while errors are shown
+
+
+@dataclass(frozen=True)
+class ActualRow:
+    kpi: KPIDefinition
+    cells: list[ActualCell]
+
+    @property
+    def actual_total(self) -> Decimal | None:
+        return self.kpi.roll_up(cell.actual for cell in self.cells)
+
+    @property
+    def target_total(self) -> Decimal | None:
+        return self.kpi.roll_up(cell.target for cell in self.cells)
+
+
+@dataclass(frozen=True)
+class ActualGrid:
+    months: list[tuple[datetime.date, str]]  # (first day, label)
+    rows: list[ActualRow]
+
+    @property
+    def has_inputs(self) -> bool:
+        return any(not row.kpi.is_computed for row in self.rows)
+
+
+def actuals_grid(*, plan: AccountPlan, entered: dict[str, str] | None = None) -> ActualGrid:
+    """One row per distinct KPI of the plan's quantitative goals (in KPI order), one column
+    per month of the plan's fiscal year. Three queries, whatever the number of goals and KPIs.
+
+    entered (cell key -> posted text) is shown in the inputs instead of the saved actual.
+    """
+    entered = entered or {}
+    months = plan_months(plan.fiscal_year)
+    goals = (
+        plan.goals.filter(kind=GoalKind.QUANTITATIVE, kpi__isnull=False)
+        .select_related("kpi")
+        .prefetch_related("targets")
+    )
+    kpis: dict[int, KPIDefinition] = {}
+    targets: dict[tuple[int, datetime.date], Decimal] = {}
+    for goal in goals:
+        kpis.setdefault(goal.kpi_id, goal.kpi)
+        for target in goal.targets.all():
+            key = (goal.kpi_id, target.month)
+            targets[key] = targets.get(key, Decimal(0)) + target.value
+    actuals = (
+        {
+            (kpi_id, month): value
+            for kpi_id, month, value in Actual.objects.filter(
+                account_id=plan.account_id, kpi_id__in=kpis, month__in=months
+            ).values_list("kpi_id", "month", "value")
+        }
+        if kpis
+        else {}
+    )
+    ordered = sorted(kpis.values(), key=lambda kpi: (kpi.order, kpi.code))
+    rows = [
+        ActualRow(
+            kpi=kpi,
+            cells=[
+                ActualCell(
+                    key=cell_key(kpi.pk, month),
+                    month=month,
+                    actual=actuals.get((kpi.pk, month)),
+                    target=targets.get((kpi.pk, month)),
+                    entered=entered.get(cell_key(kpi.pk, month)),
+                )
+                for month in months
+            ],
+        )
+        for kpi in ordered
+    ]
+    return ActualGrid(months=[(month, month_label(month)) for month in months], rows=rows)

@@ -1,0 +1,61 @@
+"""The demo data of the embedded default: logins, then each app's `demo.load(users=...)`."""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.module_loading import import_string, module_has_submodule
+
+from kam.models import Role
+
+DEMO_PASSWORD = "demo"
+
+USERS = [
+    ("anna", "Anna", "Berger", Role.MANAGER, "de"),
+    ("ben", "Ben", "Carter", Role.MANAGER, "en"),
+    ("lea", "Lea", "Hoffmann", Role.LEADERSHIP, "de"),
+    ("admin", "Ada", "Admin", Role.ADMIN, "en"),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo users and data. Safe to run again: it updates, never duplicates."
+
+    def handle(self, *args, **options):
+        if not settings.KAM_ALLOW_DEMO_DATA:
+            raise CommandError(
+                "Demo data creates logins with a well-known password and is disabled here. "
+                "Use the local settings (make run), or set KAM_ALLOW_DEMO_DATA=true with them, "
+                "only on a machine nobody else can reach."
+            )
+        with transaction.atomic():
+            users = self.load_users()
+            # INSTALLED_APPS order is the dependency order: accounts, goals, controlling.
+            for app in apps.get_app_configs():
+                if module_has_submodule(app.module, "demo"):
+                    import_string(f"{app.name}.demo.load")(users=users)
+        self.stdout.write(self.style.SUCCESS("Demo data loaded. Logins (password “demo”):"))
+        for username, first, last, role, _lang in USERS:
+            self.stdout.write(f"  {username:<6} {first} {last}: {role.label}")
+
+    def load_users(self):
+        User = get_user_model()
+        users = {}
+        for username, first, last, role, language in USERS:
+            user, _ = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "role": role,
+                    "language": language,
+                    "is_staff": role == Role.ADMIN,
+                    "is_superuser": role == Role.ADMIN,
+                },
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+            users[username] = user
+        return users
