@@ -87,9 +87,14 @@ def celery_worker(transactional_db, settings):
 
     from kam.celery import app
 
-    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    saved = {key: app.conf[key] for key in keys}
     app.conf.update(
-        broker_url=TEST_BROKER_URL, result_backend=TEST_BROKER_URL, task_always_eager=False
+        broker_url=TEST_BROKER_URL,
+        result_backend=TEST_BROKER_URL,
+        task_always_eager=False,
+        # A queue of this run's own, so two runs on one Redis never take each other's tasks.
+        task_default_queue=f"kam-test-{os.getpid()}",
     )
     settings.CELERY_TASK_ALWAYS_EAGER = False
     # Celery caches the result backend and the producer pool; an earlier eager test cached

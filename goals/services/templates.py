@@ -22,6 +22,7 @@ from ..models import (
     AccountPlan,
     Goal,
     GoalKind,
+    GoalShape,
     GoalTemplateSet,
     Measure,
     MeasureStatus,
@@ -45,20 +46,7 @@ STATUS_QUO_FIELDS = [
     "budget",
 ]
 # What a goal shares with the template it came from, and with its copy in next year's plan.
-GOAL_FIELDS = [
-    "title",
-    "kind",
-    "kpi",
-    "target_rating",
-    "criteria",
-    "perspective",
-    "goal_area",
-    "relationship_perspective",
-    "horizon",
-    "selling_dimension",
-    "weight",
-    "order",
-]
+GOAL_FIELDS = [field.name for field in GoalShape._meta.fields]
 
 
 def default_target(baseline: Decimal, growth_percent: Decimal | None) -> Decimal:
