@@ -1,4 +1,4 @@
-"""The actuals grid of an account plan: enter what each month really brought."""
+"""The actuals grid of an account plan, and the import of actuals from the ERP."""
 
 import datetime
 from decimal import Decimal
@@ -6,17 +6,20 @@ from decimal import Decimal
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import can_edit
 from goals.access import can_edit_plan, get_plan_for_user
 from goals.models import AccountPlan
 
-from . import selectors, services
+from . import importing, selectors, services
+from .models import ActualImport
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
 AMOUNT = forms.DecimalField(required=False)
@@ -91,3 +94,163 @@ def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         template += "#actuals-grid"
     return render(request, template, context)
+
+
+IMPORT_SALT = "controlling.actuals-import"
+IMPORT_TOKEN_MAX_AGE = 3600  # seconds between the preview and "Apply import"
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
+IMPORT_PREVIEW_ROWS = 50
+IMPORT_PAGE_SIZE = 25
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("ERP export (CSV or XLSX)"))
+
+
+def _imports_for_user(user):
+    """Leadership and administrators see every import; a manager their own."""
+    imports = ActualImport.objects.select_related("user", "rolled_back_by")
+    if user.is_leadership or user.is_administrator:
+        return imports
+    return imports.filter(user=user)
+
+
+def _get_import_for_user(user, pk: int) -> ActualImport:
+    try:
+        return _imports_for_user(user).get(pk=pk)
+    except ActualImport.DoesNotExist:
+        raise Http404 from None
+
+
+def can_roll_back(user, actual_import: ActualImport) -> bool:
+    if user.is_read_only or actual_import.is_rolled_back:
+        return False
+    return user.is_administrator or actual_import.user_id == user.pk
+
+
+def _token(file_name: str, rows: list[importing.ParsedRow]) -> str:
+    payload = {
+        "file_name": file_name,
+        "rows": [
+            [
+                row.row_number,
+                row.customer_number,
+                row.kpi_code,
+                row.month.isoformat(),
+                str(row.value),
+            ]
+            for row in rows
+        ],
+    }
+    return signing.dumps(payload, salt=IMPORT_SALT, compress=True)
+
+
+def _rows_from_token(token: str) -> tuple[str, list[importing.ParsedRow]]:
+    payload = signing.loads(token, salt=IMPORT_SALT, max_age=IMPORT_TOKEN_MAX_AGE)
+    rows = [
+        importing.ParsedRow(
+            row_number=number,
+            customer_number=customer_number,
+            kpi_code=kpi_code,
+            month=datetime.date.fromisoformat(month),
+            value=Decimal(value),
+        )
+        for number, customer_number, kpi_code, month, value in payload["rows"]
+    ]
+    return payload["file_name"], rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """GET: the upload form. POST with a file: the preview, listing every bad row, or the
+    rows to apply in a signed token. POST with that token: check again and apply."""
+    if request.user.is_read_only:
+        raise PermissionDenied
+    context: dict = {"form": ImportUploadForm()}
+    if request.method == "POST" and "token" in request.POST:
+        try:
+            file_name, rows = _rows_from_token(request.POST["token"])
+        except (signing.BadSignature, ValueError, KeyError, TypeError):
+            return HttpResponseBadRequest(_("The import has expired or was altered; upload again."))
+        # Accounts, KPIs and the user's rights may have changed since the preview.
+        check = services.actuals_import_check(
+            parsed=importing.ParseResult(rows=rows), user=request.user
+        )
+        if not check.errors:
+            actual_import = services.actuals_import_apply(
+                file_name=file_name, rows=check.rows, user=request.user
+            )
+            messages.success(request, _("Import applied."))
+            return redirect("controlling:import_detail", actual_import.pk)
+        context.update(file_name=file_name, errors=check.errors)
+    elif request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        context["form"] = form
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > IMPORT_MAX_BYTES:
+                errors = [importing.RowError(None, _("The file is larger than 5 MB."))]
+                parsed = importing.ParseResult(errors=errors)
+            else:
+                parsed = importing.parse_actuals_file(name=upload.name, content=upload.read())
+            check = services.actuals_import_check(parsed=parsed, user=request.user)
+            context.update(file_name=upload.name, errors=check.errors)
+            if not check.errors:
+                if not check.rows:
+                    context["errors"] = [importing.RowError(None, _("The file has no rows."))]
+                else:
+                    plan = services.actuals_import_preview(rows=check.rows)
+                    context.update(
+                        preview=parsed.rows[:IMPORT_PREVIEW_ROWS],
+                        row_count=len(parsed.rows),
+                        created_count=len(plan.created),
+                        updated_count=len(plan.updated),
+                        unchanged_count=len(plan.unchanged),
+                        token=_token(upload.name, parsed.rows),
+                    )
+    return render(request, "controlling/import_upload.html", context)
+
+
+@login_required
+def import_list(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(_imports_for_user(request.user), IMPORT_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "controlling/import_list.html",
+        {"page": page, "can_import": not request.user.is_read_only},
+    )
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actual_import = _get_import_for_user(request.user, pk)
+    changes = actual_import.changes.select_related("account", "kpi")
+    return render(
+        request,
+        "controlling/import_detail.html",
+        {
+            "actual_import": actual_import,
+            "changes": changes,
+            "can_roll_back": can_roll_back(request.user, actual_import),
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.user.is_read_only:
+        raise PermissionDenied
+    actual_import = _get_import_for_user(request.user, pk)
+    if not (request.user.is_administrator or actual_import.user_id == request.user.pk):
+        raise PermissionDenied
+    try:
+        services.actuals_import_rollback(actual_import=actual_import, user=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Import rolled back."))
+    return redirect("controlling:import_detail", actual_import.pk)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from .models import (
@@ -6,6 +7,8 @@ from .models import (
     GoalTemplate,
     GoalTemplateSet,
     KPIDefinition,
+    Offering,
+    ProductGroup,
     SeasonalProfile,
     SwotItem,
 )
@@ -88,3 +91,53 @@ class FrameRuleAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "tier", "active"]
     list_select_related = ["kpi"]
+
+
+@admin.register(ProductGroup)
+class ProductGroupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_de", "order"]
+    list_editable = ["order"]
+    search_fields = ["code", "name_en", "name_de"]
+
+
+class OfferingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Offering
+        fields = [
+            "code",
+            "name_en",
+            "name_de",
+            "kind",
+            "product_group",
+            "components",
+            "order",
+            "active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "components" in cleaned and "kind" in cleaned:
+            try:
+                # The instance gets the form's values only after clean(), so check a copy.
+                offering = Offering(pk=self.instance.pk, kind=cleaned["kind"])
+                offering.clean_components(cleaned["components"])
+            except forms.ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+@admin.register(Offering)
+class OfferingAdmin(admin.ModelAdmin):
+    form = OfferingAdminForm
+    list_display = ["code", "name_en", "name_de", "kind", "product_group", "order", "active"]
+    list_display_links = ["code"]
+    list_editable = ["order", "active"]
+    list_filter = ["kind", "product_group", "active"]
+    search_fields = ["code", "name_en", "name_de"]
+    list_select_related = ["product_group"]
+    filter_horizontal = ["components"]
+    fieldsets = [
+        (None, {"fields": ["code", "name_en", "name_de", "kind", "product_group"]}),
+        (None, {"fields": ["components"]}),
+        (None, {"fields": ["order", "active"]}),
+    ]

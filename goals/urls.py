@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import goals, measures, plans, templates, workflow
+from .views import goals, measures, plans, selling, templates, workflow
 
 app_name = "goals"
 
@@ -57,4 +57,26 @@ urlpatterns += [
     path("account/<int:account_pk>/compare/", templates.plan_compare, name="plan_compare"),
     path("<int:pk>/copy/", templates.plan_copy, name="plan_copy"),
     path("<int:pk>/print/", templates.plan_print, name="print"),
+]
+urlpatterns += [
+    path(
+        "selling/account/<int:account_pk>/",
+        selling.selling_positions,
+        name="selling_positions",
+    ),
+    path(
+        "selling/account/<int:account_pk>/new/",
+        selling.selling_position_edit,
+        name="selling_position_create",
+    ),
+    path(
+        "selling/account/<int:account_pk>/<int:position_pk>/edit/",
+        selling.selling_position_edit,
+        name="selling_position_edit",
+    ),
+    path(
+        "selling/account/<int:account_pk>/<int:position_pk>/delete/",
+        selling.selling_position_delete,
+        name="selling_position_delete",
+    ),
 ]

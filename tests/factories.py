@@ -274,3 +274,36 @@ class ActualFactory(factory.django.DjangoModelFactory):
     kpi = factory.LazyFunction(revenue_kpi)
     month = datetime.date(2027, 1, 1)
     value = Decimal("100000.00")
+
+
+class ProductGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.ProductGroup"
+
+    code = factory.Sequence(lambda n: f"group_{n}")
+    name_en = factory.Sequence(lambda n: f"Drive group {n}")
+    name_de = factory.Sequence(lambda n: f"Antriebsgruppe {n}")
+
+
+class OfferingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.Offering"
+
+    code = factory.Sequence(lambda n: f"offering_{n}")
+    name_en = factory.Sequence(lambda n: f"Gear motor {n}")
+    name_de = factory.Sequence(lambda n: f"Getriebemotor {n}")
+    kind = "product"
+    product_group = factory.SubFactory(ProductGroupFactory)
+
+
+class SellingPositionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "goals.SellingPosition"
+
+    account = factory.SubFactory(KeyAccountFactory)
+    offering = factory.SubFactory(OfferingFactory)
+    stage = "sold"
+    current_revenue = Decimal("40000.00")
+    customer_spend = Decimal("100000.00")
+    potential_revenue = Decimal("30000.00")
+    probability = 50

@@ -14,3 +14,9 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 KAM_ALLOW_DEMO_DATA = True
+
+# An in-memory SQLite database is one connection shared by every thread, so the browser
+# tests' live server interleaves the savepoints of concurrent requests. A file gives each
+# thread its own connection, as PostgreSQL does.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

@@ -1,0 +1,81 @@
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import KeyAccount
+from kam.models import User
+
+from ..models import Offering, SellingPosition, SellingStage
+from .plans import CrispyMixin
+
+PROBABILITY_RANGE = _("The probability must be from 0 to 100.")
+NEGATIVE_AMOUNT = _("The amount cannot be negative.")
+
+RANGE_MESSAGES = {
+    "current_revenue": {"min_value": NEGATIVE_AMOUNT},
+    "customer_spend": {"min_value": NEGATIVE_AMOUNT},
+    "potential_revenue": {"min_value": NEGATIVE_AMOUNT},
+    "probability": {"min_value": PROBABILITY_RANGE, "max_value": PROBABILITY_RANGE},
+}
+
+
+def owner_choices(account: KeyAccount, current_owner_id: int | None = None):
+    """The key account manager and the account team; a current owner stays selectable."""
+    team = account.team_members.values("user_id")
+    allowed = Q(pk=account.owner_id) | Q(is_active=True, pk__in=team)
+    if current_owner_id:
+        allowed |= Q(pk=current_owner_id)
+    return User.objects.filter(allowed).order_by("first_name", "last_name", "username")
+
+
+class SellingPositionForm(CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = SellingPosition
+        fields = [
+            "offering",
+            "site",
+            "stage",
+            "current_revenue",
+            "customer_spend",
+            "main_competitor",
+            "potential_revenue",
+            "probability",
+            "expected_month",
+            "next_step",
+            "owner",
+        ]
+        widgets = {
+            "expected_month": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        error_messages = RANGE_MESSAGES
+
+    def __init__(self, *args, account: KeyAccount, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        offerings = Q(active=True)
+        if self.instance.offering_id:
+            # An offering retired later stays on the positions that already have it.
+            offerings |= Q(pk=self.instance.offering_id)
+        self.fields["offering"].queryset = Offering.objects.filter(offerings).select_related(
+            "product_group"
+        )
+        self.fields["site"].queryset = account.sites.all()
+        self.fields["site"].empty_label = _("Whole account")
+        self.fields["owner"].queryset = owner_choices(account, self.instance.owner_id)
+        self.fields["probability"].widget.attrs.update({"min": 0, "max": 100})
+        self.fields["expected_month"].help_text = _("Any day of the month; the first is kept.")
+
+
+class StageFilterForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[("", _("All stages")), *SellingStage.choices],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].widget.attrs["class"] = "form-select form-select-sm"
+
+    def stage_value(self) -> str:
+        return self.cleaned_data["stage"] if self.is_valid() else ""
