@@ -1,7 +1,9 @@
 """Demo key accounts for `load_demo`: two managers' portfolios with sites, buying centres,
-contacts and downstream markets. Idempotent: rows are matched by their natural keys."""
+contacts, downstream markets and portfolio scorings. Idempotent: rows are matched by their
+natural keys, and an account that has a scoring is not scored again."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -10,45 +12,22 @@ from .models import (
     Interaction,
     KeyAccount,
     MarketStage,
+    PortfolioAxis,
+    PortfolioCriterion,
     Site,
     Stakeholder,
 )
+from .services import portfolio_scoring_create
 
-# customer number: (name, industry, tier, owner, country, parent, attractiveness, strength)
+# customer number: (name, industry, tier, owner, country, parent); attractiveness and
+# relative strength come from the portfolio scorings below.
 ACCOUNTS = {
-    "K-10000": (
-        "Nordwerk Group",
-        "Mechanical engineering",
-        "strategic",
-        "anna",
-        "DE",
-        None,
-        85,
-        60,
-    ),
-    "K-10001": (
-        "Nordwerk Antriebe GmbH",
-        "Drive technology",
-        "strategic",
-        "anna",
-        "DE",
-        "K-10000",
-        80,
-        70,
-    ),
-    "K-10002": ("Alpina Pack AG", "Packaging machines", "key", "anna", "CH", None, 65, 45),
-    "K-20001": ("Meridian Foods Ltd", "Food processing", "key", "ben", "GB", None, 70, 55),
-    "K-20002": (
-        "Cascade Automotive Inc",
-        "Automotive supplier",
-        "strategic",
-        "ben",
-        "US",
-        None,
-        90,
-        35,
-    ),
-    "K-20003": ("Baltic Timber AB", "Wood processing", "development", "ben", "SE", None, 40, 50),
+    "K-10000": ("Nordwerk Group", "Mechanical engineering", "strategic", "anna", "DE", None),
+    "K-10001": ("Nordwerk Antriebe GmbH", "Drive technology", "strategic", "anna", "DE", "K-10000"),
+    "K-10002": ("Alpina Pack AG", "Packaging machines", "key", "anna", "CH", None),
+    "K-20001": ("Meridian Foods Ltd", "Food processing", "key", "ben", "GB", None),
+    "K-20002": ("Cascade Automotive Inc", "Automotive supplier", "strategic", "ben", "US", None),
+    "K-20003": ("Baltic Timber AB", "Wood processing", "development", "ben", "SE", None),
 }
 
 SITES = {
@@ -162,8 +141,6 @@ def load(*, users) -> None:
         owner,
         country,
         parent,
-        attr,
-        strength,
     ) in ACCOUNTS.items():
         accounts[number], _ = KeyAccount.objects.update_or_create(
             customer_number=number,
@@ -174,8 +151,6 @@ def load(*, users) -> None:
                 "owner": users[owner],
                 "country": country,
                 "parent": accounts.get(parent),
-                "attractiveness": attr,
-                "relative_strength": strength,
                 "currency": {"US": "USD", "GB": "GBP", "CH": "CHF", "SE": "SEK"}.get(
                     country, "EUR"
                 ),
@@ -218,6 +193,7 @@ def load(*, users) -> None:
                 defaults={"date": today - timedelta(days=ago), "author": account.owner},
             )
             interaction.stakeholders.add(stakeholder)
+    load_portfolio(accounts=accounts)
     for number, rows in MARKET_STAGES.items():
         for position, name, description, pull in rows:
             MarketStage.objects.update_or_create(
@@ -229,3 +205,82 @@ def load(*, users) -> None:
                     "pull_activities": pull,
                 },
             )
+
+
+A, S = PortfolioAxis.ATTRACTIVENESS, PortfolioAxis.RELATIVE_STRENGTH
+
+# (axis, English, German, weight, what a 1 and a 10 mean); weights add up to 100 per axis.
+CRITERIA = [
+    (A, "Volume and growth potential", "Volumen- und Wachstumspotenzial", 30,
+     "1: small, shrinking demand for what we offer; 10: large demand growing fast."),
+    (A, "Profitability potential", "Ertragspotenzial", 25,
+     "1: price-driven, thin margins; 10: pays for value, healthy contribution margins."),
+    (A, "Innovation and joint development", "Innovations- und Entwicklungspotenzial", 20,
+     "1: buys standard parts only; 10: develops new products together with us."),
+    (A, "Fit with our corporate strategy", "Passung zur Unternehmensstrategie", 15,
+     "1: outside our target industries; 10: at the core of them."),
+    (A, "Reference value", "Referenzpotenzial", 10,
+     "1: unknown in its market; 10: a name that opens doors elsewhere."),
+    (S, "Product and technical fit", "Produkt- und technische Eignung", 30,
+     "Against the best competitor: 1 far behind, 10 clearly ahead."),
+    (S, "Price and value", "Preis-Leistungs-Verhältnis", 20,
+     "How the customer rates our value for money against the best competitor."),
+    (S, "Delivery and service reliability", "Liefer- und Servicezuverlässigkeit", 20,
+     "On-time delivery, response times and service quality against competitors."),
+    (S, "Access to decision makers", "Zugang zu Entscheidern", 20,
+     "1: purchasing only; 10: trusted by the decision makers on every level."),
+    (S, "Share of wallet", "Lieferanteil", 10,
+     "1: under 10 % of the customer's spend in our categories; 10: over 80 %."),
+]  # fmt: skip
+
+# customer number: [(days ago, the five attractiveness scores, the five strength scores)],
+# oldest first; the last scoring places the account in its quadrant.
+SCORINGS = {
+    "K-10000": [(0, [9, 8, 8, 9, 9], [7, 6, 7, 6, 5])],  # key strategic: 84 / 60
+    "K-10001": [
+        (180, [7, 7, 6, 8, 6], [6, 5, 7, 5, 4]),  # was 65 / 50
+        (0, [8, 8, 7, 8, 7], [8, 6, 8, 7, 6]),  # key strategic: 74 / 69
+    ],
+    "K-10002": [(0, [7, 7, 6, 6, 5], [5, 4, 5, 4, 3])],  # key development: 61 / 38
+    "K-20001": [(0, [4, 5, 4, 4, 3], [7, 6, 8, 7, 6])],  # key status: 35 / 66
+    "K-20002": [
+        (120, [9, 8, 8, 9, 7], [3, 3, 4, 2, 2]),  # was 83 / 20
+        (0, [10, 8, 9, 9, 8], [4, 3, 5, 3, 2]),  # key development: 88 / 29
+    ],
+    "K-20003": [(0, [4, 3, 3, 4, 2], [4, 5, 4, 3, 3])],  # key streamline: 26 / 32
+}
+
+
+def load_portfolio(*, accounts: dict) -> None:
+    criteria = {A: [], S: []}
+    for order, (axis, name_en, name_de, weight, description) in enumerate(CRITERIA):
+        criterion, _ = PortfolioCriterion.objects.update_or_create(
+            axis=axis,
+            name_en=name_en,
+            defaults={
+                "name_de": name_de,
+                "weight": Decimal(weight),
+                "order": order,
+                "description": description,
+                "active": True,
+            },
+        )
+        criteria[axis].append(criterion)
+    # Criteria an administrator added beyond the demo's get a middling score.
+    others = PortfolioCriterion.objects.filter(active=True).exclude(
+        pk__in=[c.pk for c in criteria[A] + criteria[S]]
+    )
+    middling = dict.fromkeys(others.values_list("pk", flat=True), 5)
+    for number, scorings in SCORINGS.items():
+        account = accounts[number]
+        if account.portfolio_scorings.exists():
+            continue
+        for days_ago, attractiveness, strength in scorings:
+            scores = dict(zip((c.pk for c in criteria[A]), attractiveness, strict=True))
+            scores |= dict(zip((c.pk for c in criteria[S]), strength, strict=True)) | middling
+            scoring = portfolio_scoring_create(
+                account=account, scores=scores, user=account.owner, note=""
+            )
+            if days_ago:
+                scoring.scored_at -= timedelta(days=days_ago)
+                scoring.save(update_fields=["scored_at"])

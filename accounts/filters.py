@@ -74,3 +74,31 @@ class KeyAccountFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.not_archived()
         return queryset
+
+
+class PortfolioFilter(django_filters.FilterSet):
+    """The portfolio matrix's filters; choices come from the accounts the user may see."""
+
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
+    country = django_filters.ChoiceFilter(choices=(), label=_("Country"), empty_label=_("All"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=None, label=_("Key account manager"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = KeyAccount
+        form = FilterForm
+        fields = ["tier", "country", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible = self.queryset.order_by()
+        self.filters["owner"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=visible.values("owner_id"))
+            .order_by("last_name", "first_name", "username")
+        )
+        codes = visible.values_list("country", flat=True).distinct()
+        self.filters["country"].extra["choices"] = sorted(
+            ((code, countries.name(code)) for code in codes), key=lambda c: c[1]
+        )

@@ -10,6 +10,8 @@ from .models import (
     Interaction,
     KeyAccount,
     MarketStage,
+    PortfolioAxis,
+    PortfolioCriterion,
     Site,
     Stakeholder,
 )
@@ -62,6 +64,16 @@ class KeyAccountForm(BaseForm):
             if not self.instance.pk:
                 self.fields["owner"].initial = user.pk
                 self.instance.owner = user
+        # An axis with active criteria is the weighted result of the portfolio scoring; only
+        # while an axis has none may its score be entered by hand.
+        scored = set(PortfolioCriterion.objects.filter(active=True).values_list("axis", flat=True))
+        for axis in scored:
+            field = self.fields[axis]
+            field.disabled = True
+            field.help_text = _(
+                "Set by the portfolio scoring: the weighted result of its criteria "
+                "(tab “Portfolio scoring” of the account)."
+            )
 
     def clean_customer_number(self):
         return self.cleaned_data["customer_number"].strip()
@@ -167,3 +179,56 @@ class MarketStageForm(BaseForm):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.account = account
+
+
+class PortfolioScoringForm(forms.Form):
+    """One score 1-10 per active criterion; every message names the criterion."""
+
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What changed since the last scoring, or where the scores come from."),
+    )
+
+    def __init__(self, *args, criteria: list[PortfolioCriterion], initial_scores: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for criterion in criteria:
+            name = criterion.name
+            out_of_range = _("“%(name)s”: the score must be between 1 and 10.") % {"name": name}
+            # Range messages are %-formatted once more with the limits, so a % in a name must
+            # not read as a placeholder there.
+            escaped = out_of_range.replace("%", "%%")
+            self.fields[self.field_name(criterion)] = forms.IntegerField(
+                label=criterion.name,
+                min_value=1,
+                max_value=10,
+                initial=initial_scores.get(criterion.pk),
+                help_text=criterion.description,
+                error_messages={
+                    "required": _("“%(name)s”: a score is missing.") % {"name": name},
+                    "invalid": out_of_range,
+                    "min_value": escaped,
+                    "max_value": escaped,
+                },
+                widget=forms.NumberInput(attrs={"min": 1, "max": 10, "step": 1}),
+            )
+
+    @staticmethod
+    def field_name(criterion: PortfolioCriterion) -> str:
+        return f"criterion_{criterion.pk}"
+
+    def axes(self) -> list[tuple[str, list[tuple[PortfolioCriterion, forms.BoundField]]]]:
+        """The criteria with their inputs, grouped by axis for the table."""
+        return [
+            (
+                label,
+                [(c, self[self.field_name(c)]) for c in self.criteria if c.axis == axis],
+            )
+            for axis, label in PortfolioAxis.choices
+            if any(c.axis == axis for c in self.criteria)
+        ]
+
+    def scores(self) -> dict[int, int | None]:
+        return {c.pk: self.cleaned_data.get(self.field_name(c)) for c in self.criteria}

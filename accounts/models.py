@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -7,8 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -387,3 +388,163 @@ class MarketStage(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("accounts:market_stages", args=[self.account_id])
+
+
+class PortfolioAxis(models.TextChoices):
+    """The two dimensions of McDonald's key account portfolio; values name the account field."""
+
+    ATTRACTIVENESS = "attractiveness", _("Account attractiveness")
+    RELATIVE_STRENGTH = "relative_strength", _("Relative strength")
+
+
+class PortfolioQuadrant(models.TextChoices):
+    """McDonald and Woodburn's four key account categories; the axes split at the midpoint."""
+
+    STRATEGIC = "strategic", _("Key strategic accounts")
+    DEVELOPMENT = "development", _("Key development accounts")
+    STATUS = "status", _("Key status accounts")
+    STREAMLINE = "streamline", _("Key streamline accounts")
+
+    @classmethod
+    def of(cls, attractiveness: int | None, strength: int | None) -> "PortfolioQuadrant | None":
+        """The quadrant of a position; a value on the midpoint counts as high."""
+        if attractiveness is None or strength is None:
+            return None
+        attractive = attractiveness >= PORTFOLIO_MIDPOINT
+        strong = strength >= PORTFOLIO_MIDPOINT
+        if attractive:
+            return cls.STRATEGIC if strong else cls.DEVELOPMENT
+        return cls.STATUS if strong else cls.STREAMLINE
+
+
+PORTFOLIO_MIDPOINT = 50
+
+
+class PortfolioCriterion(models.Model):
+    """A factor that managers score per account (1-10); weighted, it moves one portfolio axis."""
+
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    name_de = models.CharField(_("name (German)"), max_length=120, blank=True)
+    axis = models.CharField(_("axis"), max_length=20, choices=PortfolioAxis.choices)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=6,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Relative to the other criteria of the same axis; only the ratio counts."),
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Only active criteria are scored and count towards the axis."),
+    )
+    order = models.PositiveSmallIntegerField(_("display order"), default=0)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("What a 1 and a 10 mean, shown when scoring.")
+    )
+
+    class Meta:
+        verbose_name = _("portfolio criterion")
+        verbose_name_plural = _("portfolio criteria")
+        ordering = ["axis", "order", "name_en"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="portfoliocriterion_weight_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(axis__in=PortfolioAxis.values), name="portfoliocriterion_axis_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["axis", "name_en"],
+                name="portfoliocriterion_unique_name",
+                violation_error_message=_("This axis already has a criterion with this name."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+    def get_absolute_url(self) -> str:
+        # Configured by administrators only, so its page is the admin's change form.
+        return reverse("admin:accounts_portfoliocriterion_change", args=[self.pk])
+
+    @property
+    def name(self) -> str:
+        """The name in the active language; English when German is missing or not active."""
+        if (get_language() or "").split("-")[0] == "de" and self.name_de:
+            return self.name_de
+        return self.name_en
+
+
+class PortfolioScoring(models.Model):
+    """One scoring of an account on every active criterion; kept, so the history shows moves."""
+
+    account = models.ForeignKey(
+        KeyAccount, on_delete=models.CASCADE, related_name="portfolio_scorings"
+    )
+    scored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scored by"),
+        on_delete=models.PROTECT,
+        related_name="portfolio_scorings",
+    )
+    scored_at = models.DateTimeField(_("scored at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    # The weighted results as computed at the time, so later changes of weights or criteria
+    # do not rewrite history; empty when the axis had no active criterion.
+    attractiveness = score_field(_("account attractiveness"), "")
+    relative_strength = score_field(_("relative strength"), "")
+
+    class Meta:
+        verbose_name = _("portfolio scoring")
+        verbose_name_plural = _("portfolio scorings")
+        ordering = ["-scored_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-scored_at"], name="portfolioscoring_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attractiveness__isnull=True) | Q(attractiveness__lte=100),
+                name="portfolioscoring_attractiveness_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(relative_strength__isnull=True) | Q(relative_strength__lte=100),
+                name="portfolioscoring_relative_strength_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account.name} {self.scored_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:scoring", args=[self.account_id])
+
+
+class PortfolioScore(models.Model):
+    scoring = models.ForeignKey(PortfolioScoring, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(
+        PortfolioCriterion,
+        verbose_name=_("criterion"),
+        on_delete=models.PROTECT,
+        related_name="scores",
+    )
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    # The criterion's weight when scored, so the history can be explained later.
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("portfolio score")
+        verbose_name_plural = _("portfolio scores")
+        ordering = ["criterion__axis", "criterion__order", "criterion__name_en"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=10), name="portfolioscore_score_1_10"
+            ),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="portfolioscore_weight_gt_0"),
+            models.UniqueConstraint(
+                fields=["scoring", "criterion"], name="portfolioscore_unique_criterion"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.score}"

@@ -3,13 +3,19 @@
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import (
     Attitude,
     Interaction,
     KeyAccount,
+    PortfolioCriterion,
+    PortfolioQuadrant,
+    PortfolioScore,
+    PortfolioScoring,
     Stakeholder,
 )
 
@@ -95,3 +101,77 @@ def overdue_contacts(*, today=None) -> list[Stakeholder]:
         .select_related("account", "account__owner", "relationship_owner")
     )
     return [s for s in stakeholders if s.contact_overdue(s.last_contact, today)]
+
+
+def active_criteria() -> list[PortfolioCriterion]:
+    return list(PortfolioCriterion.objects.filter(active=True))
+
+
+def latest_scores(*, account: KeyAccount) -> dict[int, int]:
+    """The account's most recent score per criterion, to start the next scoring from."""
+    latest = account.portfolio_scorings.first()
+    if latest is None:
+        return {}
+    return dict(latest.scores.values_list("criterion_id", "score"))
+
+
+def scoring_history(*, account: KeyAccount) -> QuerySet[PortfolioScoring]:
+    return account.portfolio_scorings.select_related("scored_by").prefetch_related(
+        Prefetch("scores", queryset=PortfolioScore.objects.select_related("criterion"))
+    )
+
+
+def equal_account_sizes(*, account_ids: list[int]) -> dict[int, int]:
+    """The default KAM_ACCOUNT_SIZE_PROVIDER: every bubble the same size."""
+    return dict.fromkeys(account_ids, 1)
+
+
+@dataclass
+class PortfolioPosition:
+    account: KeyAccount
+    quadrant: PortfolioQuadrant
+    size: object  # what the size provider returned: revenue, or 1 by default
+
+
+@dataclass
+class PortfolioMatrix:
+    positions: list[PortfolioPosition]
+    unscored: list[KeyAccount]
+    # The figure bubbles are sized by ("Revenue"), or "" when the provider sizes them equally.
+    size_label: str
+    counts: dict[str, int]
+
+
+def portfolio_matrix(*, accounts: QuerySet[KeyAccount]) -> PortfolioMatrix:
+    """Place the accounts on attractiveness x relative strength, sized by the provider.
+
+    The provider named by KAM_ACCOUNT_SIZE_PROVIDER is a callable
+    `(*, account_ids) -> {account_id: number}`; an app further down the dependency chain
+    (controlling: revenue) plugs in there, so accounts imports none of them. Its optional
+    attribute `label` names the figure.
+    """
+    accounts = list(accounts.select_related("owner"))
+    provider = import_string(settings.KAM_ACCOUNT_SIZE_PROVIDER)
+    placed = [a for a in accounts if _placed(a)]
+    sizes = provider(account_ids=[a.pk for a in placed]) if placed else {}
+    positions = [
+        PortfolioPosition(
+            account=a,
+            quadrant=PortfolioQuadrant.of(a.attractiveness, a.relative_strength),
+            size=sizes.get(a.pk) or 0,
+        )
+        for a in placed
+    ]
+    counts = dict.fromkeys(PortfolioQuadrant.values, 0)
+    for position in positions:
+        counts[position.quadrant] += 1
+    return PortfolioMatrix(
+        positions=positions,
+        unscored=[a for a in accounts if not _placed(a)],
+        size_label=str(getattr(provider, "label", "")),
+        counts=counts,
+    )
+
+
+def _placed(account: KeyAccount) -> bool:
+    return account.attractiveness is not None and account.relative_strength is not None

@@ -1,8 +1,21 @@
 """Writes on key accounts that carry business rules. Views, commands and tasks call these."""
 
-from django.core.exceptions import PermissionDenied
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
-from .models import AccountStatus, AccountTeamMember, KeyAccount
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import (
+    AccountStatus,
+    AccountTeamMember,
+    KeyAccount,
+    PortfolioAxis,
+    PortfolioCriterion,
+    PortfolioScore,
+    PortfolioScoring,
+)
 
 
 def account_archive(*, account: KeyAccount, user) -> KeyAccount:
@@ -62,3 +75,73 @@ def contact_reminders_send(*, today=None) -> int:
                 recipient_list=[recipient.email],
             )
     return len(by_recipient)
+
+
+SCORE_MIN, SCORE_MAX = 1, 10
+
+
+def portfolio_result(pairs: Iterable[tuple[Decimal, int]]) -> int | None:
+    """The weighted mean of (weight, score 1-10) pairs on the account's 0-100 scale.
+
+    (mean - 1) / 9 * 100, so 1 maps to 0 and 10 to 100; rounded half up to a whole number,
+    because the account's fields are whole numbers. None without pairs.
+    """
+    pairs = list(pairs)
+    total = sum((Decimal(weight) for weight, _score in pairs), Decimal(0))
+    if not pairs or total <= 0:
+        return None
+    mean = sum((Decimal(weight) * score for weight, score in pairs), Decimal(0)) / total
+    scaled = (mean - SCORE_MIN) * 100 / (SCORE_MAX - SCORE_MIN)
+    return int(scaled.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def portfolio_scoring_create(
+    *, account: KeyAccount, scores: Mapping[int, int | None], user, note: str = ""
+) -> PortfolioScoring:
+    """Record a scoring of every active criterion and set the account's two axes from it.
+
+    `scores` maps criterion ids to 1-10. All or nothing: a missing, out-of-range or unknown
+    score raises a ValidationError naming the criterion, and nothing is saved. An axis
+    without active criteria keeps the account's hand-entered value.
+    """
+    if user.is_read_only or account.is_archived:
+        raise PermissionDenied
+    criteria = list(PortfolioCriterion.objects.filter(active=True))
+    if not criteria:
+        raise ValidationError(_("No portfolio criteria are active; an administrator sets them."))
+    errors = {}
+    known = {c.pk for c in criteria}
+    for criterion_id in set(scores) - known:
+        errors[f"criterion_{criterion_id}"] = _(
+            "Criterion %(id)s is not an active portfolio criterion."
+        ) % {"id": criterion_id}
+    for criterion in criteria:
+        value = scores.get(criterion.pk)
+        if value is None:
+            errors[f"criterion_{criterion.pk}"] = _("“%(name)s”: a score is missing.") % {
+                "name": criterion.name
+            }
+        elif not SCORE_MIN <= value <= SCORE_MAX:
+            errors[f"criterion_{criterion.pk}"] = _(
+                "“%(name)s”: the score must be between 1 and 10."
+            ) % {"name": criterion.name}
+    if errors:
+        raise ValidationError(errors)
+
+    results = {
+        axis: portfolio_result((c.weight, scores[c.pk]) for c in criteria if c.axis == axis)
+        for axis in PortfolioAxis.values
+    }
+    with transaction.atomic():
+        scoring = PortfolioScoring.objects.create(
+            account=account, scored_by=user, note=note.strip(), **results
+        )
+        PortfolioScore.objects.bulk_create(
+            PortfolioScore(scoring=scoring, criterion=c, score=scores[c.pk], weight=c.weight)
+            for c in criteria
+        )
+        changed = {axis: value for axis, value in results.items() if value is not None}
+        for axis, value in changed.items():
+            setattr(account, axis, value)
+        account.save(update_fields=[*changed, "updated_at"])
+    return scoring

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
     path("new/", views.account_create, name="create"),
+    path("portfolio/", views.portfolio, name="portfolio"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/edit/", views.account_edit, name="edit"),
     path("<int:pk>/archive/", views.account_archive, name="archive"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("<int:pk>/relationship-map/", views.relationship_map, name="relationship_map"),
     path("<int:pk>/interactions/", views.interactions, name="interactions"),
     path("<int:pk>/market-stages/", views.market_stages, name="market_stages"),
+    path("<int:pk>/portfolio-scoring/", views.scoring, name="scoring"),
 ]
 
 # /<pk>/sites/new/, /<pk>/sites/<id>/edit/, /<pk>/sites/<id>/delete/ and likewise for the rest.

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,16 +13,18 @@ from django.views.decorators.http import require_POST
 
 from . import selectors, services
 from .access import can_edit, get_account_for_user, get_rw_account_for_user
-from .filters import KeyAccountFilter
+from .charts import portfolio_chart
+from .filters import KeyAccountFilter, PortfolioFilter
 from .forms import (
     InteractionForm,
     KeyAccountForm,
     MarketStageForm,
+    PortfolioScoringForm,
     SiteForm,
     StakeholderForm,
     TeamMemberForm,
 )
-from .models import KeyAccount
+from .models import PORTFOLIO_MIDPOINT, KeyAccount, PortfolioQuadrant
 
 PAGE_SIZE = 25
 
@@ -191,6 +193,76 @@ def market_stages(request: HttpRequest, pk: int) -> HttpResponse:
         request, account, "market_stages", stages=account.market_stages.all()
     )
     return render(request, "accounts/market_stages.html", context)
+
+
+SCORING_PAGE_SIZE = 10
+
+
+@login_required
+def scoring(request: HttpRequest, pk: int) -> HttpResponse:
+    """Score the account on every active portfolio criterion; the history below."""
+    account = get_account_for_user(request.user, pk)
+    editable = can_edit(request.user, account)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
+    criteria = selectors.active_criteria()
+    form = None
+    if editable and criteria:
+        form = PortfolioScoringForm(
+            request.POST or None,
+            criteria=criteria,
+            initial_scores=selectors.latest_scores(account=account),
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.portfolio_scoring_create(
+                    account=account,
+                    scores=form.scores(),
+                    user=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    for message in errors:
+                        form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(request, _("Portfolio scoring saved."))
+                return redirect("accounts:scoring", pk=account.pk)
+    page = Paginator(selectors.scoring_history(account=account), SCORING_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = _account_context(
+        request,
+        account,
+        "scoring",
+        form=form,
+        criteria=criteria,
+        page=page,
+        quadrant=PortfolioQuadrant.of(account.attractiveness, account.relative_strength),
+    )
+    return render(request, "accounts/scoring.html", context)
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """McDonald's key account portfolio: every visible account on attractiveness x strength."""
+    portfolio_filter = PortfolioFilter(
+        request.GET, queryset=KeyAccount.objects.visible_to(request.user).not_archived()
+    )
+    matrix = selectors.portfolio_matrix(accounts=portfolio_filter.qs)
+    config, table = portfolio_chart(matrix)
+    context = {
+        "filter": portfolio_filter,
+        "matrix": matrix,
+        "config": config,
+        "table": table,
+        "quadrants": [(q, matrix.counts[q]) for q in PortfolioQuadrant],
+        "midpoint": PORTFOLIO_MIDPOINT,
+    }
+    template = "accounts/portfolio.html"
+    if request.htmx:
+        template += "#matrix"
+    return render(request, template, context)
 
 
 @dataclass(frozen=True)

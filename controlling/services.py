@@ -17,6 +17,7 @@ from kam.models import User
 
 from .importing import ParseResult, RowError
 from .models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
+from .runs import recompute_request
 
 CENT = Decimal("0.01")
 # Actual.value: 14 digits, 2 of them decimals.
@@ -87,12 +88,13 @@ def actuals_save(
             )
         }
         now = timezone.now()
-        created, changed = [], []
+        created, changed, deleted = [], [], False
         for (kpi_id, month), value in values.items():
             actual = existing.get((kpi_id, month))
             if value is None:
                 if actual is not None:
                     actual.delete()  # one by one, so each deletion is in the history
+                    deleted = True
                 continue
             if actual is None:
                 created.append(
@@ -122,6 +124,8 @@ def actuals_save(
                 ["value", "source", "entered_by", "updated_at"],
                 default_user=user,
             )
+        if created or changed or deleted:
+            recompute_request(account_ids=[account.pk], reason="actuals entered")
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,10 @@ def actuals_import_apply(*, file_name: str, rows: list[ImportRow], user: User) -
                 changed, Actual, ["value", "source", "entered_by", "updated_at"], default_user=user
             )
         ActualImportChange.objects.bulk_create(changes)
+        recompute_request(
+            account_ids={change.account_id for change in changes},
+            reason=f"import {actual_import.pk}: {actual_import.file_name}",
+        )
     return actual_import
 
 
@@ -336,3 +344,7 @@ def actuals_import_rollback(*, actual_import: ActualImport, user: User) -> None:
         actual_import.rolled_back_at = now
         actual_import.rolled_back_by = user
         actual_import.save(update_fields=["status", "rolled_back_at", "rolled_back_by"])
+        recompute_request(
+            account_ids={change.account_id for change in changes},
+            reason=f"import {actual_import.pk} rolled back",
+        )

@@ -18,8 +18,8 @@ from accounts.access import can_edit
 from goals.access import can_edit_plan, get_plan_for_user
 from goals.models import AccountPlan
 
-from . import importing, selectors, services
-from .models import ActualImport
+from . import importing, selectors, services, views_runs
+from .models import ActualImport, RecomputeMark
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
 AMOUNT = forms.DecimalField(required=False)
@@ -89,6 +89,9 @@ def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": [message for messages_ in errors.values() for message in messages_],
         "error_keys": set(errors),
         "entered": entered,
+        "can_run": views_runs.can_run_account(request.user, plan),
+        "run": views_runs.run_for_page(request),
+        "waiting": RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
     }
     template = "controlling/plan_actuals.html"
     if request.htmx:

@@ -27,3 +27,10 @@ def get_rw_plan_for_user(user, pk: int) -> AccountPlan:
 
 def can_edit_plan(user, plan: AccountPlan) -> bool:
     return not user.is_read_only and not plan.account.is_archived and plan.is_editable
+
+
+def can_record_progress(user, plan: AccountPlan) -> bool:
+    """Progress of measures and countermeasures may be recorded on plans in every status,
+    approved ones included, by whoever may edit the account: never by read-only leadership,
+    never on archived accounts."""
+    return not user.is_read_only and not plan.account.is_archived

@@ -10,7 +10,15 @@ from .models import (
     Offering,
     ProductGroup,
     SeasonalProfile,
+    SellingPosition,
     SwotItem,
+)
+from .services.selling import (
+    JOINT_DEVELOPMENT_ELSEWHERE,
+    joint_development_conflict,
+    joint_development_where,
+    selling_position_delete,
+    selling_position_save,
 )
 
 
@@ -141,3 +149,69 @@ class OfferingAdmin(admin.ModelAdmin):
         (None, {"fields": ["components"]}),
         (None, {"fields": ["order", "active"]}),
     ]
+
+
+class SellingPositionAdminForm(forms.ModelForm):
+    class Meta:
+        model = SellingPosition
+        fields = [
+            "account",
+            "offering",
+            "site",
+            "stage",
+            "current_revenue",
+            "customer_spend",
+            "main_competitor",
+            "potential_revenue",
+            "probability",
+            "expected_month",
+            "next_step",
+            "owner",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        # The instance carries the form's values once ModelForm's _post_clean has run, which is
+        # after clean(); check a copy with the chosen account, offering, site and stage.
+        copy = SellingPosition(
+            pk=self.instance.pk,
+            account=cleaned.get("account"),
+            offering=cleaned.get("offering"),
+            stage=cleaned.get("stage"),
+        )
+        other = joint_development_conflict(copy) if copy.account_id and copy.offering_id else None
+        if other is not None:
+            where = joint_development_where(other.site)
+            self.add_error("stage", JOINT_DEVELOPMENT_ELSEWHERE % {"where": where})
+        return cleaned
+
+
+@admin.register(SellingPosition)
+class SellingPositionAdmin(admin.ModelAdmin):
+    """For corrections by administrators; managers work in the whitespace matrix."""
+
+    form = SellingPositionAdminForm
+    list_display = [
+        "account",
+        "offering",
+        "site",
+        "stage",
+        "current_revenue",
+        "potential_revenue",
+        "probability",
+        "expected_month",
+    ]
+    list_filter = ["stage", "offering__kind", "offering__product_group"]
+    search_fields = ["account__name", "account__customer_number", "offering__code", "site__name"]
+    list_select_related = ["account", "offering", "site"]
+    raw_id_fields = ["account", "site", "owner"]
+
+    def save_model(self, request, obj, form, change):
+        selling_position_save(position=obj, user=request.user)
+
+    def delete_model(self, request, obj):
+        selling_position_delete(position=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for position in queryset:
+            selling_position_delete(position=position, user=request.user)

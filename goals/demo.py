@@ -1,4 +1,6 @@
-"""Demo planning data for `load_demo`: templates, a strategic frame and plans at each status.
+"""Demo planning data for `load_demo`: templates, a strategic frame, plans at each status, an
+offerings catalogue and selling positions that put the accounts at every stage of the path of
+the three selling dimensions.
 
 Built through the same services the pages use, so the demo shows what a user would get.
 Idempotent: what exists already (by name, or plan per account and year) is left alone.
@@ -19,6 +21,8 @@ from .models import (
     GoalTemplate,
     GoalTemplateSet,
     KPIDefinition,
+    Offering,
+    ProductGroup,
     SeasonalProfile,
     SwotItem,
     fiscal_year_bounds,
@@ -27,6 +31,7 @@ from .models import (
 from .services.goals import targets_spread
 from .services.measures import measure_create, measure_progress_update
 from .services.plans import plan_create
+from .services.selling import selling_position_create
 from .services.templates import plan_copy, plan_create_from_templates
 from .services.workflow import plan_approve, plan_submit
 
@@ -211,6 +216,9 @@ def load(*, users) -> None:
         draft.narrative = "Volume is stable; the new Cork site is still supplied by a competitor."
         draft.save(update_fields=["narrative"])
 
+    _catalogue()
+    _selling_positions()
+
 
 def _template_set(tier, rows, kpis, profile) -> GoalTemplateSet:
     template_set, created = GoalTemplateSet.objects.get_or_create(
@@ -315,3 +323,176 @@ def _fill_plan(plan: AccountPlan, user) -> None:
 def _add_months(day: datetime.date, months: int) -> datetime.date:
     month = day.month - 1 + months
     return day.replace(year=day.year + month // 12, month=month % 12 + 1)
+
+
+# --- offerings and selling positions ----------------------------------------------------------
+
+# code: (English, German)
+PRODUCT_GROUPS = {
+    "drives": ("Drives", "Antriebe"),
+    "automation": ("Automation", "Automatisierung"),
+    "mechanics": ("Mechanical components", "Mechanische Komponenten"),
+    "sensors": ("Sensors", "Sensorik"),
+}
+# code: (English, German, kind, product group or components)
+OFFERINGS = {
+    "gear_motors": ("Gear motors", "Getriebemotoren", "product", "drives"),
+    "servo_motors": ("Servo motors", "Servomotoren", "product", "drives"),
+    "frequency_inverters": ("Frequency inverters", "Frequenzumrichter", "product", "automation"),
+    "motion_controllers": ("Motion controllers", "Bewegungssteuerungen", "product", "automation"),
+    "couplings": ("Couplings", "Kupplungen", "product", "mechanics"),
+    "bearings": ("Bearings", "Lager", "product", "mechanics"),
+    "vibration_sensors": ("Vibration sensors", "Schwingungssensoren", "product", "sensors"),
+    "field_service": ("Field service", "Außendienst-Service", "service", None),
+    "condition_monitoring": ("Condition monitoring", "Zustandsüberwachung", "service", None),
+    "training": ("Operator training", "Bedienerschulung", "service", None),
+    "drive_package": (
+        "Drive package",
+        "Antriebspaket",
+        "solution",
+        ["gear_motors", "frequency_inverters", "field_service"],
+    ),
+    "smart_line": (
+        "Smart line retrofit",
+        "Smart-Line-Modernisierung",
+        "solution",
+        ["servo_motors", "motion_controllers", "condition_monitoring"],
+    ),
+}
+
+# customer number: (offering, site or None, stage, current, spend, potential, probability,
+# months until expected, competitor, next step). The comment names the stage on the path the
+# account reaches.
+POSITIONS = {
+    # Joint development: a servo motor developed together, on top of bundles and services.
+    "K-10001": [
+        ("gear_motors", "Bremen plant", "sold", 420000, 600000, None, 0, None, "", ""),
+        ("gear_motors", "Leipzig plant", "sold", 310000, 500000, None, 0, None, "", ""),
+        ("frequency_inverters", "Bremen plant", "sold", 150000, 300000, None, 0, None, "", ""),
+        ("drive_package", None, "bundled", 220000, 260000, None, 0, None, "", ""),
+        ("field_service", "Bremen plant", "sold", 60000, 90000, None, 0, None, "", ""),
+        (
+            "servo_motors",
+            None,
+            "joint_development",
+            None,
+            None,
+            400000,
+            60,
+            9,
+            "",
+            "Prototype review with Dr. Vogt",
+        ),
+        (
+            "gear_motors",
+            "Wrocław plant",
+            "potential",
+            None,
+            450000,
+            250000,
+            40,
+            4,
+            "Antriebstechnik Süd",
+            "Plant tour with the maintenance lead",
+        ),
+        (
+            "condition_monitoring",
+            "Leipzig plant",
+            "offered",
+            None,
+            None,
+            80000,
+            50,
+            2,
+            "",
+            "Follow up on the offer",
+        ),
+    ],
+    # Cross-selling (products): two product groups at the one site.
+    "K-10002": [
+        ("gear_motors", "Headquarters Zug", "sold", 120000, 400000, None, 0, None, "", ""),
+        ("couplings", "Headquarters Zug", "sold", 40000, 90000, None, 0, None, "", ""),
+        (
+            "motion_controllers",
+            None,
+            "potential",
+            None,
+            None,
+            90000,
+            30,
+            6,
+            "Beckhoff",
+            "Application day",
+        ),
+    ],
+    # Single: one product at one site; Cork is still supplied by a competitor.
+    "K-20001": [
+        ("gear_motors", "Manchester", "sold", 200000, 350000, None, 0, None, "", ""),
+        ("gear_motors", "Cork", "offered", None, 180000, 150000, 50, 3, "Leeson", "Trial order"),
+        ("field_service", None, "potential", None, None, 40000, 25, 8, "", ""),
+    ],
+    # Cross-selling (organisation): gear motors at two plants in two countries.
+    "K-20002": [
+        ("gear_motors", "Detroit", "sold", 500000, 900000, None, 0, None, "", ""),
+        ("gear_motors", "Puebla", "sold", 260000, 400000, None, 0, None, "", ""),
+        ("bearings", "Detroit", "sold", 80000, 200000, None, 0, None, "SKF", ""),
+        ("gear_motors", "Graz", "potential", None, 300000, 300000, 20, 14, "SEW", ""),
+        ("smart_line", None, "potential", None, None, 600000, 15, 11, "", "Workshop with VP"),
+    ],
+    # Up-selling: gear motors plus field service for the whole account.
+    "K-20003": [
+        ("gear_motors", None, "sold", 90000, 150000, None, 0, None, "", ""),
+        ("field_service", None, "sold", 25000, 30000, None, 0, None, "", ""),
+        ("condition_monitoring", None, "not_sold", None, None, None, 0, None, "", ""),
+    ],
+}
+
+
+def _catalogue() -> None:
+    groups = {}
+    for order, (code, (name_en, name_de)) in enumerate(PRODUCT_GROUPS.items()):
+        groups[code], _ = ProductGroup.objects.get_or_create(
+            code=code, defaults={"name_en": name_en, "name_de": name_de, "order": order * 10}
+        )
+    offerings = {}
+    for order, (code, (name_en, name_de, kind, extra)) in enumerate(OFFERINGS.items()):
+        offering, created = Offering.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_en": name_en,
+                "name_de": name_de,
+                "kind": kind,
+                "product_group": groups[extra] if kind == "product" else None,
+                "order": order * 10,
+            },
+        )
+        offerings[code] = offering
+        if created and kind == "solution":
+            offering.components.set([offerings[c] for c in extra])
+
+
+def _selling_positions() -> None:
+    offerings = {o.code: o for o in Offering.objects.all()}
+    first = timezone.localdate().replace(day=1)
+    for number, rows in POSITIONS.items():
+        account = KeyAccount.objects.get(customer_number=number)
+        sites = {site.name: site for site in account.sites.all()}
+        existing = set(account.selling_positions.values_list("offering__code", "site__name"))
+        for code, site, stage, current, spend, potential, probability, months, rival, step in rows:
+            if (code, site) in existing:
+                continue
+            selling_position_create(
+                account=account,
+                user=account.owner,
+                offering=offerings[code],
+                site=sites[site] if site else None,
+                stage=stage,
+                current_revenue=Decimal(current) if current is not None else None,
+                customer_spend=Decimal(spend) if spend is not None else None,
+                potential_revenue=Decimal(potential) if potential is not None else None,
+                probability=probability,
+                expected_month=_add_months(first, months) if months is not None else None,
+                main_competitor=rival,
+                next_step=step,
+                owner=account.owner,
+            )

@@ -1022,6 +1022,22 @@ class SellingStage(models.TextChoices):
     JOINT_DEVELOPMENT = "joint_development", _("Joint development")
 
 
+# Stages at which the customer buys the offering: what the dimension metrics count as sold.
+SOLD_STAGES = (SellingStage.SOLD, SellingStage.BUNDLED, SellingStage.JOINT_DEVELOPMENT)
+# Stages with open potential: what the pipeline counts.
+OPEN_STAGES = (SellingStage.POTENTIAL, SellingStage.OFFERED)
+
+
+class PathStage(models.TextChoices):
+    """Where an account stands on the path of the three selling dimensions (highest reached)."""
+
+    SINGLE = "single", _("Single product")
+    CROSS_PRODUCT = "cross_product", _("Cross-selling (products)")
+    CROSS_ORGANISATION = "cross_organisation", _("Cross-selling (organisation)")
+    UP_SELLING = "up_selling", _("Up-selling (solutions)")
+    JOINT_DEVELOPMENT = "joint_development", _("Joint development")
+
+
 BUNDLE_NEEDS_SOLUTION = _("A position in a solution bundle needs a solution offering.")
 SITE_OF_OTHER_ACCOUNT = _("The site must belong to this key account.")
 POSITION_EXISTS = _("This account already has a position for this offering at this site.")
@@ -1056,8 +1072,8 @@ class SellingPosition(models.Model):
         blank=True,
         help_text=_("Empty: the whole account."),
     )
-    # Joint development (the third dimension) happens on the account level or at one site; as
-    # the site is either empty or one site, there is no further rule to check for it.
+    # Joint development (the third dimension) sits on the account level or at one site, once per
+    # offering: a rule across rows, checked by goals.services.selling.
     stage = models.CharField(
         _("stage"), max_length=20, choices=SellingStage.choices, default=SellingStage.NOT_SOLD
     )

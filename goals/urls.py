@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import goals, measures, plans, selling, templates, workflow
+from .views import goals, measures, pipeline, plans, selling, selling_io, templates, workflow
 
 app_name = "goals"
 
@@ -25,6 +25,11 @@ urlpatterns += [
 urlpatterns += [
     path("<int:pk>/measures/", measures.measures, name="measures"),
     path("<int:pk>/measures/new/", measures.measure_edit, name="measure_create"),
+    path(
+        "<int:pk>/measures/countermeasure/",
+        measures.countermeasure_create,
+        name="countermeasure_create",
+    ),
     path("<int:pk>/measures/<int:measure_pk>/edit/", measures.measure_edit, name="measure_edit"),
     path(
         "<int:pk>/measures/<int:measure_pk>/delete/",
@@ -79,4 +84,24 @@ urlpatterns += [
         selling.selling_position_delete,
         name="selling_position_delete",
     ),
+    path("selling/account/<int:account_pk>/whitespace/", selling.whitespace, name="whitespace"),
+    # Site 0 is the whole account: sites' primary keys start at 1.
+    path(
+        "selling/account/<int:account_pk>/whitespace/<int:offering_pk>/<int:site_pk>/",
+        selling.whitespace_cell,
+        name="whitespace_cell",
+    ),
+    path(
+        "selling/account/<int:account_pk>/pipeline/",
+        pipeline.account_pipeline,
+        name="account_pipeline",
+    ),
+    path(
+        "selling/account/<int:account_pk>/export/",
+        selling_io.selling_export_account,
+        name="selling_export_account",
+    ),
+    path("selling/pipeline/", pipeline.pipeline, name="pipeline"),
+    path("selling/export/", selling_io.selling_export, name="selling_export"),
+    path("selling/import/", selling_io.selling_import, name="selling_import"),
 ]

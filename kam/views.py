@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
@@ -7,8 +8,14 @@ from django.views.i18n import set_language as django_set_language
 from .health import broker_ok, database_ok
 
 
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:list")
+    """Each role's start page, by URL name (kam does not import the apps): the dashboard for
+    leadership and administrators, the manager home for managers. Login lands here."""
+    user = request.user
+    if user.sees_all_accounts:
+        return redirect("controlling:dashboard")
+    return redirect("controlling:home")
 
 
 @never_cache

@@ -307,3 +307,13 @@ class SellingPositionFactory(factory.django.DjangoModelFactory):
     customer_spend = Decimal("100000.00")
     potential_revenue = Decimal("30000.00")
     probability = 50
+
+
+class PortfolioCriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.PortfolioCriterion"
+
+    name_en = factory.Sequence(lambda n: f"Criterion {n}")
+    name_de = factory.Sequence(lambda n: f"Kriterium {n}")
+    axis = "attractiveness"
+    weight = Decimal("1.00")

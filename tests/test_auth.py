@@ -9,12 +9,23 @@ PASSWORD = "secret-pass-123"  # tests.factories.UserFactory's password
 NEW_PASSWORD = "Kundenplan-2031-Retrofit"
 
 
-def test_a_user_logs_in_and_lands_on_the_account_list(client, owner):
+def test_a_manager_logs_in_and_lands_on_the_manager_home(client, owner):
     response = client.post(reverse("login"), {"username": "owner", "password": PASSWORD})
 
     assert response.status_code == 302
-    assert response.url == reverse("accounts:list")
+    assert response.url == reverse("home")
+    assert client.get(reverse("home")).url == reverse("controlling:home")
     assert client.get(reverse("accounts:list")).status_code == 200
+
+
+def test_leadership_starts_on_the_dashboard(client, leadership):
+    client.force_login(leadership)
+    assert client.get(reverse("home")).url == reverse("controlling:dashboard")
+
+
+def test_an_anonymous_visitor_of_the_start_page_is_sent_to_the_login(client, db):
+    response = client.get(reverse("home"))
+    assert response.url == f"{reverse('login')}?next=/"
 
 
 def test_a_wrong_password_does_not_log_in(client, owner):

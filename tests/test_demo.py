@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 
 from accounts.models import (
     AccountTeamMember,
@@ -13,7 +14,14 @@ from accounts.models import (
     Site,
     Stakeholder,
 )
-from controlling.models import Actual
+from controlling.models import (
+    Actual,
+    Deviation,
+    DeviationComment,
+    GoalRating,
+    GoalResult,
+    GoalState,
+)
 from goals.models import (
     AccountPlan,
     FrameRule,
@@ -22,7 +30,10 @@ from goals.models import (
     GoalTemplateSet,
     Measure,
     MonthlyTarget,
+    Offering,
     PlanTransition,
+    ProductGroup,
+    SellingPosition,
     SwotItem,
 )
 from goals.services.frame import frame_violations
@@ -53,12 +64,23 @@ TABLES = [
     FrameRule,
     PlanTransition,
     Actual,
+    ProductGroup,
+    Offering,
+    Offering.components.through,
+    SellingPosition,
+    GoalRating,
+    GoalResult,
+    GoalState,
+    Deviation,
+    DeviationComment,
 ]
 
 
 def load_demo() -> str:
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    # The controlling run is queued for after the commit, which a test transaction never does.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("load_demo", stdout=out)
     return out.getvalue()
 
 
@@ -192,3 +214,35 @@ def test_demo_monthly_targets_add_up_to_the_annual_targets(db):
 
     for goal in Goal.objects.filter(kpi__rollup="sum").prefetch_related("targets"):
         assert sum(t.value for t in goal.targets.all()) == goal.annual_target
+
+
+def test_demo_accounts_stand_at_every_stage_of_the_selling_path(db):
+    from goals.selectors.selling import dimension_metrics
+
+    load_demo()
+
+    accounts = {a.pk: a for a in KeyAccount.objects.select_related("owner")}
+    metrics = dimension_metrics(account_ids=accounts)
+    stages = {accounts[pk].customer_number: m.path_stage for pk, m in metrics.items()}
+    assert {k: v for k, v in stages.items() if k != "K-10000"} == {
+        "K-10001": "joint_development",
+        "K-10002": "cross_product",
+        "K-20001": "single",
+        "K-20002": "cross_organisation",
+        "K-20003": "up_selling",
+    }
+    owners = {accounts[pk].owner.username for pk, m in metrics.items() if m.path_stage != "single"}
+    assert owners == {"anna", "ben"}
+    assert Offering.objects.filter(kind="solution", components__isnull=False).exists()
+
+
+def test_the_demo_run_leaves_goals_in_every_status_and_an_open_deviation(db):
+    load_demo()
+
+    statuses = set(GoalState.objects.values_list("status", flat=True))
+    assert {"on_track", "at_risk", "off_track"} <= statuses
+    deviation = Deviation.objects.get(
+        goal__plan__account__customer_number="K-20002", goal__kpi__code="revenue"
+    )
+    assert deviation.is_open
+    assert deviation.comments.get().author.username == "ben"

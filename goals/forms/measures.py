@@ -82,6 +82,21 @@ class MeasureForm(CrispyMixin, forms.ModelForm):
         return cleaned
 
 
+class CountermeasureForm(MeasureForm):
+    """A measure answering a deviation: always a countermeasure, always for at least one goal."""
+
+    class Meta(MeasureForm.Meta):
+        fields = [f for f in MeasureForm.Meta.fields if f != "is_countermeasure"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.is_countermeasure = True
+        self.fields["goals"].required = True
+        self.fields["goals"].error_messages["required"] = _(
+            "Choose the goal whose deviation this measure answers."
+        )
+
+
 class MeasureProgressForm(forms.ModelForm):
     """What may still change on a submitted or approved plan: how far a measure has got."""
 

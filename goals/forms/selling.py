@@ -79,3 +79,82 @@ class StageFilterForm(forms.Form):
 
     def stage_value(self) -> str:
         return self.cleaned_data["stage"] if self.is_valid() else ""
+
+
+class WhitespaceFilterForm(forms.Form):
+    """Country, region and product group of the whitespace matrix; choices come from the
+    account's sites and the catalogue, so an unknown value is simply not applied."""
+
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    group = forms.ChoiceField(label=_("Product group"), required=False)
+
+    def __init__(self, *args, choices: dict[str, list], **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = {
+            "country": _("All countries"),
+            "region": _("All regions"),
+            "group": _("All product groups"),
+        }
+        for name, field in self.fields.items():
+            field.choices = [("", everything[name]), *choices[name]]
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def value(self, name: str) -> str:
+        """The field's value when valid; a stale bookmark with an unknown value shows all."""
+        self.is_valid()
+        return self.cleaned_data.get(name, "") if hasattr(self, "cleaned_data") else ""
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m")
+
+
+class WhitespaceCellForm(forms.ModelForm):
+    """The inline editor of one matrix cell: its stage, revenues and next step."""
+
+    expected_month = forms.DateField(
+        label=_("Expected month"),
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=MonthInput(),
+        error_messages={"invalid": _("Enter a month as YYYY-MM.")},
+    )
+
+    class Meta:
+        model = SellingPosition
+        fields = [
+            "stage",
+            "current_revenue",
+            "customer_spend",
+            "potential_revenue",
+            "probability",
+            "expected_month",
+            "main_competitor",
+            "next_step",
+        ]
+        error_messages = RANGE_MESSAGES
+
+    def __init__(self, *args, account: KeyAccount, offering: Offering, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        self.instance.offering = offering
+        self.instance.site = site
+        for name, field in self.fields.items():
+            kind = "select" if name == "stage" else "control"
+            field.widget.attrs["class"] = f"form-{kind} form-{kind}-sm"
+        self.fields["stage"].widget.attrs["autofocus"] = True
+        self.fields["probability"].widget.attrs.update({"min": 0, "max": 100})
+
+
+class SellingImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV (comma or semicolon separated, UTF-8) or Excel (.xlsx), at most 5 MB."),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Only check the file, write nothing"), required=False, initial=False
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Stakeholder
 
 from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile, fiscal_year_bounds
+from ..signals import figures_changed
 
 CENT = Decimal("0.01")
 # money_field: 14 digits, 2 of them decimals.
@@ -43,6 +44,7 @@ def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:
         goal.stakeholders.set(stakeholders)
         if goal.kind == GoalKind.QUALITATIVE:
             goal.targets.all().delete()
+        figures_changed.send(Goal, account_ids=[goal.plan.account_id], reason="goal saved")
     return goal
 
 
@@ -154,4 +156,5 @@ def targets_save(*, goal: Goal, values: dict[datetime.date, Decimal | None]) -> 
         # Months outside the fiscal year (left from an earlier fiscal year setting) would
         # distort the totals.
         goal.targets.exclude(month__in=months).delete()
+        figures_changed.send(Goal, account_ids=[goal.plan.account_id], reason="targets saved")
     return saved

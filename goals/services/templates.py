@@ -29,6 +29,7 @@ from ..models import (
     MonthlyTarget,
     SwotItem,
 )
+from ..signals import figures_changed
 from .goals import monthly_values, plan_months
 from .plans import plan_create
 
@@ -153,6 +154,7 @@ def plan_create_from_templates(
             _save_targets(
                 goal, months, monthly_values(template.kpi.rollup, goal.annual_target, weights)
             )
+    figures_changed.send(AccountPlan, account_ids=[account.pk], reason="plan from templates")
     return plan
 
 
@@ -240,4 +242,5 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
         )
         measure.save()
         measure.goals.set([copies[g.pk] for g in source.goals.all() if g.pk in copies])
+    figures_changed.send(AccountPlan, account_ids=[plan.account_id], reason="plan copied")
     return new

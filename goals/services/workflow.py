@@ -17,6 +17,7 @@ from accounts.models import KeyAccount
 from kam.models import User
 
 from ..models import AccountPlan, PlanStatus, PlanTransition
+from ..signals import figures_changed
 from .frame import Violation, frame_violations
 
 # The history record a transition writes carries this reason; the audit history shows the
@@ -150,6 +151,9 @@ def _transition(
             default_user=user,
             default_change_reason=WORKFLOW_CHANGE_REASON,
         )
+        if to_status == PlanStatus.APPROVED:
+            # What leadership reviews from now on; its deviations must be current.
+            figures_changed.send(AccountPlan, account_ids=[plan.account_id], reason="plan approved")
         return PlanTransition.objects.create(
             plan=plan,
             from_status=from_status,

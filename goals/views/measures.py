@@ -10,18 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..access import get_plan_for_user, get_rw_plan_for_user
-from ..forms.measures import BudgetForm, MeasureFilterForm, MeasureForm, MeasureProgressForm
+from ..access import can_record_progress, get_plan_for_user, get_rw_plan_for_user
+from ..forms.measures import (
+    BudgetForm,
+    CountermeasureForm,
+    MeasureFilterForm,
+    MeasureForm,
+    MeasureProgressForm,
+)
 from ..models import AccountPlan, Measure
 from ..selectors import measures as selectors
 from ..services import measures as services
 from .plans import _plan_context
-
-
-def can_record_progress(user, plan: AccountPlan) -> bool:
-    """Progress of measures may be recorded on plans in every status, approved ones included,
-    by whoever may edit the account: never by read-only leadership, never on archived accounts."""
-    return not user.is_read_only and not plan.account.is_archived
 
 
 def get_progress_plan_for_user(user, pk: int) -> AccountPlan:
@@ -93,6 +93,35 @@ def measure_edit(request: HttpRequest, pk: int, measure_pk: int | None = None) -
     title = _("Edit measure") if measure else _("New measure")
     return render(
         request, "goals/measure_form.html", _context(request, plan, form=form, title=title)
+    )
+
+
+@login_required
+def countermeasure_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A deviation needs an answer during the year, when the plan is usually approved: like
+    progress, a countermeasure may be added in every plan status by whoever may record
+    progress. `?goal=<id>` preselects the goal it answers."""
+    plan = get_progress_plan_for_user(request.user, pk)
+    initial = {"goals": [g for g in request.GET.getlist("goal") if g.isdigit()]}
+    form = CountermeasureForm(request.POST or None, plan=plan, user=request.user, initial=initial)
+    if form.is_valid():
+        try:
+            services.measure_create(
+                plan=plan,
+                goals=form.cleaned_data["goals"],
+                user=request.user,
+                is_countermeasure=True,
+                **_measure_fields(form),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Countermeasure saved."))
+            return redirect(_measures_url(plan))
+    return render(
+        request,
+        "goals/measure_form.html",
+        _context(request, plan, form=form, title=_("New countermeasure")),
     )
 
 

@@ -1,17 +1,27 @@
 """The account's selling positions: the three selling dimensions as a whitespace table."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
 
 from accounts.access import can_edit, get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 
-from ..forms.selling import SellingPositionForm, StageFilterForm
+from ..forms.selling import (
+    SellingPositionForm,
+    StageFilterForm,
+    WhitespaceCellForm,
+    WhitespaceFilterForm,
+)
+from ..models import Offering
 from ..selectors import selling as selectors
 from ..services import selling as services
 
@@ -73,3 +83,148 @@ def selling_position_delete(
     services.selling_position_delete(position=position, user=request.user)
     messages.success(request, _("Selling position deleted."))
     return redirect("goals:selling_positions", account_pk=account.pk)
+
+
+# --- whitespace matrix ----------------------------------------------------------------------
+
+
+def _whitespace(request: HttpRequest, account: KeyAccount) -> dict:
+    """The matrix under the request's filters; the cell editor rebuilds it after a save so the
+    totals it sends back follow the same filters as the page."""
+    offerings = selectors.matrix_offerings(account=account)
+    sites = list(account.sites.all())
+    choices = selectors.filter_choices(offerings=offerings, sites=sites)
+    form = WhitespaceFilterForm(request.GET, choices=choices)
+    filters = selectors.WhitespaceFilter(
+        country=form.value("country"), region=form.value("region"), group=form.value("group")
+    )
+    matrix = selectors.whitespace_matrix(
+        account=account, filters=filters, offerings=offerings, sites=sites
+    )
+    metrics = selectors.dimension_metrics(account_ids=[account.pk])[account.pk]
+    query = {
+        name: value
+        for name, value in (
+            ("country", filters.country),
+            ("region", filters.region),
+            ("group", filters.group),
+        )
+        if value
+    }
+    return _context(
+        request,
+        account,
+        filter_form=form,
+        matrix=matrix,
+        metrics=metrics,
+        legend=selectors.stage_legend(),
+        filter_query=urlencode(query),
+    )
+
+
+@login_required
+def whitespace(request: HttpRequest, account_pk: int) -> HttpResponse:
+    account = get_account_for_user(request.user, account_pk)
+    context = _whitespace(request, account)
+    template = "goals/whitespace.html"
+    if request.htmx and request.htmx.target == "whitespace-matrix":
+        template += "#matrix"
+    return render(request, template, context)
+
+
+def _cell_objects(account: KeyAccount, offering_pk: int, site_pk: int):
+    site = None
+    if site_pk != selectors.WHOLE_ACCOUNT:
+        site = get_object_or_404(account.sites, pk=site_pk)
+    offering = get_object_or_404(Offering.objects.select_related("product_group"), pk=offering_pk)
+    position = account.selling_positions.filter(offering=offering, site=site).first()
+    if position is None and not offering.active:
+        # A retired offering shows only where a position keeps it; no new cell may use it.
+        raise Http404
+    return offering, site, position
+
+
+@login_required
+def whitespace_cell(
+    request: HttpRequest, account_pk: int, offering_pk: int, site_pk: int
+) -> HttpResponse:
+    """Edit one cell of the matrix. With htmx the form opens in the page's editor panel and a
+    save sends back the cell plus, out of band, its row and column totals, the grand total
+    and the dimension metrics; without, it is a page of its own."""
+    account = get_rw_account_for_user(request.user, account_pk)
+    offering, site, position = _cell_objects(account, offering_pk, site_pk)
+    back = reverse("goals:whitespace", args=[account.pk])
+    if request.GET:
+        back += "?" + request.GET.urlencode()
+    form = WhitespaceCellForm(
+        request.POST or None, instance=position, account=account, offering=offering, site=site
+    )
+    saved = cleared = False
+    if request.method == "POST" and request.POST.get("action") == "clear":
+        if position is not None:
+            services.selling_position_delete(position=position, user=request.user)
+        saved = cleared = True
+    elif form.is_valid():
+        try:
+            if position is None:
+                services.selling_position_create(
+                    account=account,
+                    user=request.user,
+                    offering=offering,
+                    site=site,
+                    **form.cleaned_data,
+                )
+            else:
+                services.selling_position_update(
+                    position=position, user=request.user, **form.cleaned_data
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            saved = True
+    if saved and not request.htmx:
+        messages.success(request, _("Cell cleared.") if cleared else _("Selling position saved."))
+        return redirect(back)
+    cell_id = f"cell-{offering.pk}-{site_pk}"
+    context = _context(
+        request,
+        account,
+        form=form,
+        offering=offering,
+        site=site,
+        position=position,
+        cell_id=cell_id,
+        back=back,
+        query=request.GET.urlencode(),
+    )
+    if not request.htmx:
+        return render(request, "goals/whitespace_cell.html", context)
+    if not saved:
+        response = render(request, "goals/whitespace_cell.html#editor", context)
+        if request.method == "POST":
+            # The form aims its answer at the cell; an invalid form goes back to the editor.
+            retarget(response, "#cell-editor")
+            reswap(response, "innerHTML")
+        return response
+    context = _whitespace(request, account)
+    matrix = context["matrix"]
+    # Under a filter that hides the cell's row or column, only the totals that show change.
+    row = next((r for r in matrix.rows if r.offering.pk == offering.pk), None)
+    column = next((c for c in matrix.columns if c.key == site_pk), None)
+    cell = None
+    if row is not None and column is not None:
+        cell = next(c for c in row.cells if c.column is column)
+    context.update(
+        row=row,
+        column=column,
+        cell=cell,
+        offering=offering,
+        site=site,
+        cleared=cleared,
+        oob=True,
+        flash=True,
+    )
+    response = render(request, "goals/whitespace_cell_saved.html", context)
+    if cell is None:
+        reswap(response, "none")  # nothing to replace; the out-of-band parts still apply
+    return response

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "django_celery_beat",
     "kam",
     "accounts",
     "goals",
@@ -65,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "controlling.context_processors.notifications",
             ],
         },
     },
@@ -84,7 +86,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "accounts:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -130,6 +132,11 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic tasks live in the database (django-celery-beat), so administrators can change
+# their times in the admin; the entries below are written into it whenever beat starts. The
+# nightly controlling run is created by the migration controlling/0005 instead, so a time
+# changed in the admin stays changed.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     # 06:30 local time, before managers start their day.
     "contact-reminders": {
@@ -145,6 +152,24 @@ KAM_FISCAL_YEAR_START_MONTH = env.int("KAM_FISCAL_YEAR_START_MONTH", default=1)
 # (*, account, fiscal_year) -> {KPI id: rolled-up actual}. goals imports it by this path, so
 # the dependency points from controlling to goals only (goals never imports controlling).
 KAM_ACTUALS_PROVIDER = "controlling.selectors.actual_totals"
+
+# What sizes the bubbles of the portfolio matrix: a callable (*, account_ids) ->
+# {account id: number}, with an optional `label` attribute naming the figure. The default
+# draws every bubble the same size; an app that knows revenue points this at its provider,
+# so accounts never imports it. controlling does: revenue actuals of the fiscal year so far.
+KAM_ACCOUNT_SIZE_PROVIDER = "controlling.dashboards.account_revenue"
+
+# The controlling run: accounts per chunk (one task each, so several workers share a run); a
+# queued or running run without progress for this many minutes counts as abandoned (its
+# worker was lost), so a new full run may start; finished runs are kept this many days.
+KAM_CONTROLLING_CHUNK_SIZE = env.int("KAM_CONTROLLING_CHUNK_SIZE", default=200)
+KAM_CONTROLLING_RUN_STALE_MINUTES = env.int("KAM_CONTROLLING_RUN_STALE_MINUTES", default=60)
+KAM_CONTROLLING_RUN_KEEP_DAYS = env.int("KAM_CONTROLLING_RUN_KEEP_DAYS", default=90)
+
+# Alerts: an open deviation without countermeasure escalates to leadership after this many
+# days; links in alert mails start with this address (no request to take it from).
+KAM_DEVIATION_ESCALATION_DAYS = env.int("KAM_DEVIATION_ESCALATION_DAYS", default=14)
+KAM_BASE_URL = env("KAM_BASE_URL", default="http://127.0.0.1:8000")
 
 # Whether `load_demo` may create the well-known demo logins (password "demo").
 KAM_ALLOW_DEMO_DATA = env.bool("KAM_ALLOW_DEMO_DATA", default=DEBUG)

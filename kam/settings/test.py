@@ -19,4 +19,4 @@ KAM_ALLOW_DEMO_DATA = True
 # tests' live server interleaves the savepoints of concurrent requests. A file gives each
 # thread its own connection, as PostgreSQL does.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -19,6 +19,9 @@ from accounts.models import (
     Interaction,
     KeyAccount,
     MarketStage,
+    PortfolioCriterion,
+    PortfolioScore,
+    PortfolioScoring,
     Site,
     Stakeholder,
 )
@@ -83,6 +86,8 @@ def snapshot() -> dict:
         Interaction,
         Interaction.stakeholders.through,
         MarketStage,
+        PortfolioScoring,
+        PortfolioScore,
     ]
     return {table._meta.label: list(table.objects.order_by("pk").values()) for table in tables}
 
@@ -107,7 +112,7 @@ class Endpoint:
 
     @property
     def account_scoped(self) -> bool:
-        return self.name not in {"list", "create"}
+        return self.name not in {"list", "create", "portfolio"}
 
 
 def no_args(world: World) -> tuple:
@@ -172,7 +177,19 @@ CHILD_DATA: dict[str, Callable[[World], dict]] = {
     "market_stage": lambda world: {"position": "2", "name": "Logistics centres"},
 }
 
+
+def add_criteria(world: World) -> None:
+    factories.PortfolioCriterionFactory(axis="attractiveness")
+    factories.PortfolioCriterionFactory(axis="relative_strength")
+
+
+def scoring_data(world: World) -> dict:
+    return {f"criterion_{c.pk}": "7" for c in PortfolioCriterion.objects.filter(active=True)}
+
+
 LIST = Endpoint("list", no_args)
+# Not of one account: its visibility is tested in tests/accounts/test_portfolio.py.
+PORTFOLIO = Endpoint("portfolio", no_args)
 
 READS = [
     Endpoint("detail", account_args),
@@ -183,6 +200,7 @@ READS = [
     Endpoint("relationship_map", account_args),
     Endpoint("interactions", account_args),
     Endpoint("market_stages", account_args),
+    Endpoint("scoring", account_args),
 ]
 
 FORMS = [
@@ -202,6 +220,7 @@ POSTS = [
     *(Endpoint(f"{kind}_create", account_args, CHILD_DATA[kind]) for kind in CHILD_KINDS),
     *(Endpoint(f"{kind}_edit", child_args(kind), CHILD_DATA[kind]) for kind in CHILD_KINDS),
     *(Endpoint(f"{kind}_delete", child_args(kind)) for kind in CHILD_KINDS),
+    Endpoint("scoring", account_args, scoring_data, prepare=add_criteria),
 ]
 
 # A child of account B under account A's URL.
@@ -236,7 +255,7 @@ def post(client, endpoint: Endpoint, world: World):
 
 def test_every_account_url_is_covered():
     names = {pattern.name for pattern in account_urls.urlpatterns}
-    covered = {LIST.name} | {e.name for e in READS + FORMS + POSTS}
+    covered = {LIST.name, PORTFOLIO.name} | {e.name for e in READS + FORMS + POSTS}
 
     assert names == covered
 

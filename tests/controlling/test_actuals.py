@@ -1,6 +1,7 @@
 """Actuals: the model, entering them by hand, the grid of a plan, and their roll-up per year.
 
-Every URL of the controlling app is listed in URLS below or in test_import.URLS;
+Every URL of the controlling app is listed in URLS below, test_import.URLS or
+test_run_views.URLS;
 `test_every_controlling_url_is_covered` fails when one is added without being listed.
 """
 
@@ -439,9 +440,25 @@ URLS = [("plan_actuals", "get"), ("plan_actuals", "post")]
 
 
 def test_every_controlling_url_is_covered():
-    from tests.controlling.test_import import URLS as IMPORT_URLS
+    from tests.controlling import (
+        test_alerts,
+        test_dashboards,
+        test_exports,
+        test_import,
+        test_plan_controlling,
+        test_run_views,
+    )
 
-    listed = {name for name, _ in URLS} | {name for name, _ in IMPORT_URLS}
+    listed = {name for name, _ in URLS}
+    for module in (
+        test_alerts,
+        test_dashboards,
+        test_exports,
+        test_import,
+        test_plan_controlling,
+        test_run_views,
+    ):
+        listed |= {name for name, _ in module.URLS}
     assert {p.name for p in controlling_urls.urlpatterns} == listed
 
 

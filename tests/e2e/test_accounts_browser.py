@@ -41,6 +41,8 @@ def test_an_owner_logs_in_filters_adds_a_site_switches_to_german_and_logs_out(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
+    expect(page.get_by_role("heading", name="My day")).to_be_visible()
+    page.get_by_role("link", name="Key accounts", exact=True).click()
     expect(page.get_by_role("heading", name="Key accounts")).to_be_visible()
     results = page.locator("#results")
     for name in ("Nordwerk Antriebe", "Alpina Pack AG", "Meridian Foods Ltd"):
@@ -56,6 +58,8 @@ def test_an_owner_logs_in_filters_adds_a_site_switches_to_german_and_logs_out(
     expect(results.get_by_role("link", name="Nordwerk Antriebe")).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]q=Nordwerk"))
     assert page.evaluate("window.kamNoReload") is True
+    # The refresh replaces the results, it does not nest a second #results inside.
+    expect(page.locator("#results")).to_have_count(1)
 
     results.get_by_role("link", name="Nordwerk Antriebe").click()
     expect(page.get_by_role("heading", name="Nordwerk Antriebe")).to_be_visible()

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import AccountStatus
 from goals import urls as goal_urls
-from goals.models import AccountPlan, Measure, MeasureStatus
+from goals.models import AccountPlan, Goal, Measure, MeasureStatus
 from goals.selectors.measures import bar_position, frame_summary, measure_timeline
 from goals.services.measures import measure_create, measure_progress_update
 from tests import factories
@@ -395,6 +395,45 @@ def test_edit_form_on_frozen_plan_is_refused_while_progress_is_offered(client, o
     assert reverse("goals:measure_progress", args=[plan.pk, measure.pk]) in html
 
 
+@pytest.mark.parametrize("status", ["draft", "submitted", "approved"])
+def test_a_countermeasure_may_be_added_to_a_plan_in_any_status(client, owner, plan, status):
+    goal = factories.GoalFactory(plan=plan, title="Revenue")
+    AccountPlan.objects.filter(pk=plan.pk).update(status=status)
+    client.force_login(owner)
+    url = reverse("goals:countermeasure_create", args=[plan.pk])
+    form = client.get(url, {"goal": goal.pk}).context["form"]
+    assert form["goals"].value() == [str(goal.pk)]
+    assert "is_countermeasure" not in form.fields
+    response = client.post(url, measure_data(plan, title="Price talks", goals=[goal.pk]))
+    assert response.status_code == 302
+    measure = plan.measures.get(title="Price talks")
+    assert measure.is_countermeasure is True
+    assert list(measure.goals.all()) == [goal]
+
+
+def test_a_countermeasure_needs_a_goal(client, owner, plan):
+    AccountPlan.objects.filter(pk=plan.pk).update(status="approved")
+    client.force_login(owner)
+    before = snapshot()
+    url = reverse("goals:countermeasure_create", args=[plan.pk])
+    response = client.post(url, measure_data(plan))
+    assert response.status_code == 200
+    assert response.context["form"].errors["goals"] == [
+        "Choose the goal whose deviation this measure answers."
+    ]
+    assert snapshot() == before
+
+
+def test_a_countermeasure_refuses_a_goal_of_another_plan(client, owner, plan):
+    other = factories.GoalFactory(plan=factories.AccountPlanFactory(account=plan.account))
+    client.force_login(owner)
+    before = snapshot()
+    url = reverse("goals:countermeasure_create", args=[plan.pk])
+    response = client.post(url, measure_data(plan, goals=[other.pk]))
+    assert response.status_code == 200 and "goals" in response.context["form"].errors
+    assert snapshot() == before
+
+
 def test_leadership_sees_no_progress_forms(client, leadership, plan):
     measure = factories.MeasureFactory(plan=plan)
     client.force_login(leadership)
@@ -735,6 +774,7 @@ class World:
     plan: AccountPlan
     measure: Measure
     other_measure: Measure  # on another plan of the same account
+    goal: Goal
 
 
 @pytest.fixture
@@ -745,6 +785,7 @@ def world(plan, outsider) -> World:
         plan=plan,
         measure=factories.MeasureFactory(plan=plan),
         other_measure=factories.MeasureFactory(plan=other_plan),
+        goal=factories.GoalFactory(plan=plan),
     )
 
 
@@ -769,9 +810,11 @@ URLS = [
     ("measure_delete", _m, "post", lambda w: {}),
     ("measure_progress", _m, "get", None),
     ("measure_progress", _m, "post", lambda w: progress_data()),
+    ("countermeasure_create", _p, "get", None),
+    ("countermeasure_create", _p, "post", lambda w: measure_data(w.plan, goals=[w.goal.pk])),
 ]
 READS = {("measures", "get"), ("measure_timeline", "get"), ("frame", "get")}
-PROGRESS = {"measure_progress"}
+PROGRESS = {"measure_progress", "countermeasure_create"}
 IDS = [f"{name}-{method}" for name, _, method, _ in URLS]
 
 
@@ -786,6 +829,7 @@ def test_every_measures_url_is_covered():
         "measure_edit",
         "measure_delete",
         "measure_progress",
+        "countermeasure_create",
         "measure_timeline",
         "frame",
     }

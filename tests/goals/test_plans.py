@@ -403,4 +403,6 @@ def test_every_goals_url_is_served_by_an_area_with_its_own_access_tests():
         f"goals.views.{area}" for area in ("plans", "goals", "measures", "workflow", "selling")
     }
     guarded.add("goals.views.templates")
+    # Guarded with goals.views.selling by test_selling.test_every_selling_url_is_covered.
+    guarded |= {"goals.views.pipeline", "goals.views.selling_io"}
     assert {p.callback.__module__ for p in goal_urls.urlpatterns} <= guarded

@@ -1,7 +1,8 @@
 """The three selling dimensions: the offerings catalogue and the account's selling positions.
 
-Every URL served by goals.views.selling is listed in URLS below; `test_every_selling_url_is_covered`
-fails when one is added without being listed.
+Every account URL served by goals.views.selling, .pipeline and .selling_io is listed in URLS
+below, the URLs across accounts in tests.goals.test_selling_access.GLOBAL_URLS;
+`test_every_selling_url_is_covered` fails when one is added without being listed.
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,12 @@ from accounts.models import AccountStatus
 from goals import urls as goal_urls
 from goals.admin import OfferingAdminForm
 from goals.models import Offering, SellingPosition
-from goals.services.selling import selling_position_create
+from goals.services.selling import (
+    selling_position_create,
+    selling_position_delete,
+    selling_position_update,
+)
+from goals.signals import figures_changed
 from tests import factories
 
 D = Decimal
@@ -136,12 +142,50 @@ def test_a_bundle_position_needs_a_solution(account, product, solution):
     SellingPosition(account=account, offering=solution, stage="bundled").full_clean()
 
 
-def test_joint_development_is_allowed_on_the_account_and_at_a_site(account, product):
+def test_joint_development_is_allowed_on_the_account_and_at_a_site(account, owner, product):
     site = factories.SiteFactory(account=account)
-    SellingPosition(account=account, offering=product, stage="joint_development").full_clean()
-    SellingPosition(
-        account=account, offering=product, site=site, stage="joint_development"
-    ).full_clean()
+    other = factories.OfferingFactory()
+    selling_position_create(
+        account=account, user=owner, offering=product, stage="joint_development"
+    )
+    selling_position_create(
+        account=account, user=owner, offering=other, site=site, stage="joint_development"
+    )
+    assert SellingPosition.objects.filter(stage="joint_development").count() == 2
+
+
+def test_joint_development_sits_once_per_offering(account, owner, product):
+    bremen = factories.SiteFactory(account=account, name="Bremen plant")
+    leipzig = factories.SiteFactory(account=account, name="Leipzig plant")
+    selling_position_create(
+        account=account, user=owner, offering=product, site=bremen, stage="joint_development"
+    )
+    for site in (None, leipzig):
+        with pytest.raises(ValidationError) as error:
+            selling_position_create(
+                account=account, user=owner, offering=product, site=site, stage="joint_development"
+            )
+        assert error.value.message_dict["stage"] == [
+            "This offering is already in joint development with this account (Bremen plant). "
+            "A joint development sits either on the account level or at one site."
+        ]
+    # Other stages at other sites, and the same offering with another account, are fine.
+    selling_position_create(account=account, user=owner, offering=product, site=leipzig)
+    factories.SellingPositionFactory(offering=product, stage="joint_development")
+    assert SellingPosition.objects.filter(stage="joint_development").count() == 2
+
+
+def test_moving_a_joint_development_to_the_account_level(account, owner, product):
+    site = factories.SiteFactory(account=account)
+    position = selling_position_create(
+        account=account, user=owner, offering=product, site=site, stage="joint_development"
+    )
+    # Updating the one position itself is not a conflict.
+    selling_position_update(position=position, user=owner, next_step="Prototype review")
+    selling_position_update(position=position, user=owner, stage="sold")
+    selling_position_create(
+        account=account, user=owner, offering=product, stage="joint_development"
+    )
 
 
 def test_it_refuses_a_site_of_another_account(account, owner, product):
@@ -391,6 +435,26 @@ def _p(w):
     return [w.account.pk, w.position.pk]
 
 
+def _c(w):
+    # The whitespace cell of the world's position: its offering for the whole account (site 0).
+    return [w.account.pk, w.position.offering_id, 0]
+
+
+def cell_data(**overrides) -> dict:
+    data = {
+        "stage": "potential",
+        "current_revenue": "",
+        "customer_spend": "",
+        "potential_revenue": "50000",
+        "probability": "30",
+        "expected_month": "2027-05",
+        "main_competitor": "",
+        "next_step": "",
+    }
+    data.update(overrides)
+    return data
+
+
 URLS = [
     ("selling_positions", _a, "get", None),
     ("selling_position_create", _a, "get", None),
@@ -403,22 +467,29 @@ URLS = [
         lambda w: position_data(w.position.offering, next_step="Changed"),
     ),
     ("selling_position_delete", _p, "post", lambda w: {}),
+    ("whitespace", _a, "get", None),
+    ("whitespace_cell", _c, "get", None),
+    ("whitespace_cell", _c, "post", lambda w: cell_data(stage="offered")),
+    ("account_pipeline", _a, "get", None),
+    ("selling_export_account", _a, "get", None),
 ]
-READS = {("selling_positions", "get")}
+READS = {
+    ("selling_positions", "get"),
+    ("whitespace", "get"),
+    ("account_pipeline", "get"),
+    ("selling_export_account", "get"),
+}
 IDS = [f"{name}-{method}" for name, _, method, _ in URLS]
 
 
+SELLING_VIEWS = {"goals.views.selling", "goals.views.pipeline", "goals.views.selling_io"}
+
+
 def test_every_selling_url_is_covered():
-    served = {
-        p.name for p in goal_urls.urlpatterns if p.callback.__module__ == "goals.views.selling"
-    }
-    assert served == {name for name, *_ in URLS}
-    assert served == {
-        "selling_positions",
-        "selling_position_create",
-        "selling_position_edit",
-        "selling_position_delete",
-    }
+    from tests.goals.test_selling_access import GLOBAL_URLS
+
+    served = {p.name for p in goal_urls.urlpatterns if p.callback.__module__ in SELLING_VIEWS}
+    assert served == {name for name, *_ in URLS} | {name for name, *_ in GLOBAL_URLS}
 
 
 def request(client, world, name, args, method, data):
@@ -529,3 +600,42 @@ def test_the_admin_refuses_a_solution_as_component(client, administrator, soluti
     )
     assert response.status_code == 200
     assert not solution.components.exists()
+
+
+def test_selling_positions_are_corrected_in_the_admin_under_the_same_rules(
+    client, administrator, account, product
+):
+    site = factories.SiteFactory(account=account)
+    factories.SellingPositionFactory(account=account, offering=product, stage="joint_development")
+    client.force_login(administrator)
+    assert client.get(reverse("admin:goals_sellingposition_changelist")).status_code == 200
+    data = {
+        "account": str(account.pk),
+        "offering": str(product.pk),
+        "site": str(site.pk),
+        "stage": "joint_development",
+        "probability": "0",
+    }
+    response = client.post(reverse("admin:goals_sellingposition_add"), data)
+    assert "already in joint development with this account (whole account)" in (
+        response.content.decode()
+    )
+    response = client.post(reverse("admin:goals_sellingposition_add"), {**data, "stage": "sold"})
+    assert response.status_code == 302
+    assert SellingPosition.objects.filter(site=site, stage="sold").exists()
+
+
+def test_writes_tell_controlling_the_accounts_figures_changed(account, owner, product):
+    received = []
+
+    def receiver(sender, account_ids, reason, **kwargs):
+        received.append((sender, account_ids))
+
+    figures_changed.connect(receiver)
+    try:
+        position = selling_position_create(account=account, user=owner, offering=product)
+        selling_position_update(position=position, user=owner, stage="sold")
+        selling_position_delete(position=position, user=owner)
+    finally:
+        figures_changed.disconnect(receiver)
+    assert received == [(SellingPosition, [account.pk])] * 3

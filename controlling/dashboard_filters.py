@@ -1,0 +1,110 @@
+"""The leadership dashboard's filters: fiscal year, region, tier and key account manager.
+
+A **region** is where an account does business: its own country (where it is registered)
+or the country of any of its sites, or a named region of a site (the site's free-text
+region within its country, compared without regard to case). Choosing a country therefore
+finds accounts registered there and accounts with a site there; choosing "Germany – North"
+finds accounts with a site in Germany whose region is "North".
+
+The fiscal year does not narrow the accounts: it chooses which plans, goals, deviations and
+actuals are read. Without one the current fiscal year is shown.
+"""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from accounts.filters import FilterForm
+from accounts.models import KeyAccount, Site, Tier
+from goals.models import AccountPlan
+
+REGION_SEPARATOR = ":"
+
+
+def region_choices(accounts: QuerySet[KeyAccount]) -> list[tuple[str, str]]:
+    """Every country of the accounts and their sites, each followed by its sites' regions.
+    Two queries."""
+    codes = set(accounts.order_by().values_list("country", flat=True).distinct())
+    regions: dict[str, dict[str, str]] = {}
+    for code, region in (
+        Site.objects.filter(account__in=accounts)
+        .values_list("country", "region")
+        .distinct()
+        .order_by()
+    ):
+        codes.add(code)
+        region = region.strip()
+        if region:
+            # One entry per region whatever its spelling's case; the first spelling names it.
+            regions.setdefault(code, {}).setdefault(region.casefold(), region)
+    choices = []
+    for code in sorted(codes, key=lambda c: str(countries.name(c))):
+        name = str(countries.name(code))
+        choices.append((code, name))
+        for region in sorted(regions.get(code, {}).values(), key=str.casefold):
+            choices.append((f"{code}{REGION_SEPARATOR}{region}", f"{name} – {region}"))
+    return choices
+
+
+def fiscal_year_choices(accounts: QuerySet[KeyAccount], current: int) -> list[tuple[str, str]]:
+    years = set(
+        AccountPlan.objects.filter(account__in=accounts)
+        .order_by()
+        .values_list("fiscal_year", flat=True)
+        .distinct()
+    )
+    years.add(current)
+    return [(str(year), _("FY %(year)s") % {"year": year}) for year in sorted(years, reverse=True)]
+
+
+class DashboardFilter(django_filters.FilterSet):
+    fiscal_year = django_filters.ChoiceFilter(
+        choices=(), label=_("Fiscal year"), empty_label=None, method="keep"
+    )
+    region = django_filters.ChoiceFilter(
+        choices=(), label=_("Region"), empty_label=_("All"), method="filter_region"
+    )
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=_("Tier"), empty_label=_("All"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=None, label=_("Key account manager"), empty_label=_("All")
+    )
+
+    class Meta:
+        model = KeyAccount
+        form = FilterForm
+        fields = ["fiscal_year", "region", "tier", "owner"]
+
+    def __init__(self, data=None, *args, current_year: int, **kwargs):
+        # The select shows the year that is read, so a page without one shows the current.
+        data = data.copy() if data is not None else None
+        if data is not None and not data.get("fiscal_year"):
+            data["fiscal_year"] = str(current_year)
+        super().__init__(data, *args, **kwargs)
+        self.current_year = current_year
+        visible = self.queryset.order_by()
+        self.filters["fiscal_year"].extra["choices"] = fiscal_year_choices(visible, current_year)
+        self.filters["region"].extra["choices"] = region_choices(visible)
+        self.filters["owner"].queryset = (
+            get_user_model()
+            .objects.filter(pk__in=visible.values("owner_id"))
+            .order_by("last_name", "first_name", "username")
+        )
+
+    @property
+    def year(self) -> int:
+        """The chosen year, or the current one when the choice is missing or invalid."""
+        self.form.is_valid()  # cleaned_data keeps the valid fields when another one is not
+        year = getattr(self.form, "cleaned_data", {}).get("fiscal_year")
+        return int(year) if year else self.current_year
+
+    def keep(self, queryset, name, value):
+        return queryset
+
+    def filter_region(self, queryset, name, value):
+        country, _sep, region = value.partition(REGION_SEPARATOR)
+        sites = Site.objects.filter(account=OuterRef("pk"), country=country)
+        if region:
+            return queryset.filter(Exists(sites.filter(region__iexact=region)))
+        return queryset.filter(Q(country=country) | Exists(sites))

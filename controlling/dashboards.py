@@ -1,0 +1,859 @@
+"""Read models of the manager home and the leadership dashboard.
+
+Both pages read what the controlling run stored (`GoalState`, `GoalResult`, `Deviation`) and
+never recompute it. Every function here costs a fixed number of queries whatever the number
+of accounts, goals or months: figures are grouped in the database (one row per account, or
+per account and perspective) and only the accounts of the page being shown are detailed.
+
+**Goal attainment** of an account in a fiscal year is the weighted mean of the attainment
+(`GoalState.attainment_percent`) of the goals of its plan for that year, each goal weighing
+its `weight` (1-100). Each goal's attainment is first clamped to 0-150 %, so one goal far
+above plan cannot hide others below it, and a negative attainment counts as nothing. Goals
+without an attainment yet (no actual or rating, or a zero plan) are left out; an account
+without any such goal has no attainment ("no data"), not 0 %. The same rule gives the
+attainment per scorecard perspective and per KAM goal area (the goals of that group only).
+
+**Bands** colour attainment like goal statuses, from the global threshold: at least
+100 − at-risk % is on track, at least 100 − off-track % at risk, below that off track.
+"""
+
+import datetime
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AccountTeamMember, KeyAccount, Stakeholder
+from goals.models import (
+    OPEN_STAGES,
+    AccountPlan,
+    FrameRule,
+    FrameRuleKind,
+    Goal,
+    GoalArea,
+    GoalKind,
+    Measure,
+    MeasureStatus,
+    MonthlyTarget,
+    PathStage,
+    Perspective,
+    Rollup,
+    SellingPosition,
+    fiscal_year_bounds,
+    fiscal_year_for,
+)
+from goals.selectors.selling import dimension_metrics
+from goals.selectors.workflow import QueuedPlan, approval_queue
+from goals.services.goals import month_label, plan_months
+
+from .access import deviations_visible_to
+from .models import (
+    DEFAULT_AT_RISK_PERCENT,
+    DEFAULT_OFF_TRACK_PERCENT,
+    STATUS_SEVERITY,
+    Actual,
+    Deviation,
+    GoalStatus,
+    Notification,
+    Threshold,
+)
+
+ATTAINMENT_CAP = Decimal(150)
+REVENUE = "revenue"
+CONTRIBUTION_MARGIN = "contribution_margin"
+DUE_WITHIN_DAYS = 14
+TENTH = Decimal("0.1")
+OPEN_MEASURE = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
+
+
+def current_fiscal_year(today: datetime.date | None = None) -> int:
+    return fiscal_year_for(today or timezone.localdate())
+
+
+# --- attainment --------------------------------------------------------------------------------
+
+
+def _capped(prefix: str = "state__") -> Case:
+    attainment = f"{prefix}attainment_percent"
+    return Case(
+        When(**{f"{attainment}__gt": ATTAINMENT_CAP}, then=Value(ATTAINMENT_CAP)),
+        When(**{f"{attainment}__lt": 0}, then=Value(Decimal(0))),
+        default=F(attainment),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+
+
+def _attainment_aggregates() -> dict:
+    measured = Q(state__attainment_percent__isnull=False)
+    return {
+        "weighted": Sum(
+            ExpressionWrapper(
+                _capped() * F("weight"), output_field=DecimalField(max_digits=24, decimal_places=2)
+            ),
+            filter=measured,
+        ),
+        "weights": Sum("weight", filter=measured),
+        "measured": Count("pk", filter=measured),
+        "goal_count": Count("pk"),
+        "off_track": Count("pk", filter=Q(state__status=GoalStatus.OFF_TRACK)),
+        "at_risk": Count("pk", filter=Q(state__status=GoalStatus.AT_RISK)),
+    }
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """Goal attainment of a group of goals (an account's plan, or one perspective of it)."""
+
+    percent: Decimal | None = None
+    measured: int = 0  # goals with an attainment
+    goals: int = 0
+    off_track: int = 0
+    at_risk: int = 0
+
+    @classmethod
+    def of(cls, row: dict) -> "Attainment":
+        weights = row.get("weights") or 0
+        percent = None
+        if weights:
+            percent = (Decimal(str(row["weighted"])) / weights).quantize(
+                TENTH, rounding=ROUND_HALF_UP
+            )
+        return cls(
+            percent=percent,
+            measured=row["measured"],
+            goals=row["goal_count"],
+            off_track=row["off_track"],
+            at_risk=row["at_risk"],
+        )
+
+
+def _plan_goals(accounts, fiscal_year: int) -> QuerySet[Goal]:
+    """`accounts`: ids or a KeyAccount queryset (then used as a subquery, not a long IN list)."""
+    return Goal.objects.filter(plan__fiscal_year=fiscal_year, plan__account__in=accounts)
+
+
+def account_attainment(*, accounts, fiscal_year: int) -> dict[int, Attainment]:
+    """Account id -> attainment of its plan's goals for the fiscal year. One query; accounts
+    without a goal in that year are missing."""
+    rows = (
+        _plan_goals(accounts, fiscal_year)
+        .values("plan__account_id")
+        .annotate(**_attainment_aggregates())
+        .order_by()
+    )
+    return {row["plan__account_id"]: Attainment.of(row) for row in rows}
+
+
+def attainment_by(*, accounts, fiscal_year: int, group: str) -> dict[tuple[int, str], Attainment]:
+    """(account id, perspective or goal area) -> attainment of that group's goals. One query.
+
+    group: "perspective" or "goal_area"."""
+    rows = (
+        _plan_goals(accounts, fiscal_year)
+        .values("plan__account_id", group)
+        .annotate(**_attainment_aggregates())
+        .order_by()
+    )
+    return {(row["plan__account_id"], row[group]): Attainment.of(row) for row in rows}
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Where attainment turns from on track to at risk to off track (percent attained)."""
+
+    on_track_from: Decimal
+    at_risk_from: Decimal
+
+    def status(self, percent: Decimal | None) -> str:
+        if percent is None:
+            return GoalStatus.NO_DATA
+        if percent >= self.on_track_from:
+            return GoalStatus.ON_TRACK
+        if percent >= self.at_risk_from:
+            return GoalStatus.AT_RISK
+        return GoalStatus.OFF_TRACK
+
+
+def attainment_bands() -> Bands:
+    """The bands of the global threshold (the defaults when it is missing). One query."""
+    threshold = Threshold.objects.filter(kpi__isnull=True).first()
+    at_risk = threshold.at_risk_percent if threshold else DEFAULT_AT_RISK_PERCENT
+    off_track = threshold.off_track_percent if threshold else DEFAULT_OFF_TRACK_PERCENT
+    return Bands(on_track_from=100 - at_risk, at_risk_from=100 - off_track)
+
+
+# --- revenue (the portfolio matrix's bubble size) ------------------------------------------------
+
+
+def account_revenue(*, account_ids: Iterable[int], fiscal_year: int | None = None) -> dict:
+    """Account id -> the sum of its revenue actuals over the fiscal year's months (the current
+    fiscal year by default, so year to date while it runs); accounts without any are missing.
+    One query. The setting KAM_ACCOUNT_SIZE_PROVIDER points here, so the portfolio matrix
+    sizes its bubbles by revenue without accounts importing controlling."""
+    start, end = fiscal_year_bounds(fiscal_year or current_fiscal_year())
+    rows = (
+        Actual.objects.filter(
+            account_id__in=list(account_ids),
+            kpi__code=REVENUE,
+            month__gte=start,
+            month__lte=end,
+        )
+        .values("account_id")
+        .annotate(total=Sum("value"))
+        .values_list("account_id", "total")
+        .order_by()
+    )
+    return dict(rows)
+
+
+account_revenue.label = _("Revenue, fiscal year to date")
+
+
+# --- the manager home ----------------------------------------------------------------------------
+
+
+def my_accounts(user) -> QuerySet[KeyAccount]:
+    """The accounts the user owns or is on the team of (for a manager: every account they may
+    see), not archived, through the visibility rule. Owned ones first, then by name."""
+    team = AccountTeamMember.objects.filter(user=user).values("account_id")
+    return (
+        KeyAccount.objects.visible_to(user)
+        .not_archived()
+        .filter(Q(owner=user) | Q(pk__in=team))
+        .annotate(
+            owned=Case(
+                When(owner=user, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("owned", "name", "pk")
+    )
+
+
+@dataclass
+class AccountLine:
+    account: KeyAccount
+    plan: AccountPlan | None
+    attainment: Attainment
+    band: str = GoalStatus.NO_DATA
+    open_deviations: int = 0
+
+    @property
+    def is_owner(self) -> bool:
+        return getattr(self.account, "owned", 1) == 0
+
+
+def account_lines(
+    *, accounts: list[KeyAccount], fiscal_year: int, bands: Bands
+) -> list[AccountLine]:
+    """The home's account rows: the plan of the fiscal year, its attainment and the account's
+    open deviations. Three queries for the accounts given (a page of them)."""
+    ids = [a.pk for a in accounts]
+    plans = {
+        p.account_id: p
+        for p in AccountPlan.objects.filter(account_id__in=ids, fiscal_year=fiscal_year)
+    }
+    attainment = account_attainment(accounts=ids, fiscal_year=fiscal_year)
+    deviations = dict(
+        Deviation.objects.filter(goal__plan__account_id__in=ids, closed_at__isnull=True)
+        .values("goal__plan__account_id")
+        .annotate(n=Count("pk"))
+        .values_list("goal__plan__account_id", "n")
+        .order_by()
+    )
+    return [
+        AccountLine(
+            account=a,
+            plan=plans.get(a.pk),
+            attainment=attainment.get(a.pk, Attainment()),
+            band=bands.status(attainment[a.pk].percent if a.pk in attainment else None),
+            open_deviations=deviations.get(a.pk, 0),
+        )
+        for a in accounts
+    ]
+
+
+def _severity() -> Case:
+    return Case(
+        *(When(to_status=status, then=Value(rank)) for status, rank in STATUS_SEVERITY.items()),
+        output_field=IntegerField(),
+    )
+
+
+def my_open_deviations(*, user) -> QuerySet[Deviation]:
+    """Open deviations of goals the user owns or on the user's accounts, worst first, then
+    oldest first."""
+    return (
+        deviations_visible_to(user)
+        .filter(closed_at__isnull=True)
+        .filter(Q(goal__owner=user) | Q(goal__plan__account__in=my_accounts(user).values("pk")))
+        .select_related("goal__plan__account", "goal__owner")
+        .annotate(severity_rank=_severity())
+        .order_by("-severity_rank", "opened_at", "pk")
+    )
+
+
+def my_due_measures(*, user, today: datetime.date) -> QuerySet[Measure]:
+    """Open measures (planned or in progress) due within DUE_WITHIN_DAYS days or overdue, that
+    the user owns or that belong to the user's accounts; earliest due first."""
+    visible = KeyAccount.objects.visible_to(user).not_archived()
+    return (
+        Measure.objects.filter(
+            plan__account__in=visible,
+            status__in=OPEN_MEASURE,
+            due_date__lte=today + datetime.timedelta(days=DUE_WITHIN_DAYS),
+        )
+        .filter(Q(owner=user) | Q(plan__account__in=my_accounts(user).values("pk")))
+        .select_related("plan__account", "owner")
+        .order_by("due_date", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class OverdueContact:
+    stakeholder: Stakeholder
+    due: datetime.date | None  # None: never contacted
+
+    def days_overdue(self, today: datetime.date) -> int | None:
+        return None if self.due is None else (today - self.due).days
+
+
+def my_overdue_contacts(*, user, today: datetime.date) -> list[OverdueContact]:
+    """Stakeholders of the user's accounts whose contact interval has passed (the rule of
+    `Stakeholder.contact_overdue`, as in the daily reminder), never contacted first, then the
+    longest overdue. One query; unlike accounts.selectors.overdue_contacts, which reads every
+    account's stakeholders for the reminder, this reads only the user's accounts."""
+    stakeholders = (
+        Stakeholder.objects.filter(account__in=my_accounts(user).values("pk"))
+        .with_last_contact()
+        .select_related("account")
+        .order_by("account__name", "name", "pk")
+    )
+    overdue = [
+        OverdueContact(s, s.next_contact_due(s.last_contact))
+        for s in stakeholders
+        if s.contact_overdue(s.last_contact, today)
+    ]
+    overdue.sort(key=lambda c: (c.due is not None, c.due or today))
+    return overdue
+
+
+@dataclass
+class Alerts:
+    unread: int
+    latest: list[Notification]
+
+
+def my_alerts(*, user, latest: int = 5) -> Alerts:
+    """The user's unread notifications: how many, and the newest few. Two queries."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    return Alerts(
+        unread=unread.count(),
+        latest=list(
+            unread.select_related("deviation__goal__plan__account").order_by("-created_at", "-pk")[
+                :latest
+            ]
+        ),
+    )
+
+
+# --- the leadership dashboard --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    attainment: Attainment
+    band: str
+
+
+@dataclass
+class HeatmapRow:
+    account: KeyAccount
+    plan: AccountPlan | None
+    overall: HeatCell
+    perspectives: list[HeatCell]
+    areas: list[HeatCell]
+
+
+def heatmap_rows(
+    *,
+    accounts: list[KeyAccount],
+    fiscal_year: int,
+    overall: dict[int, Attainment],
+    bands: Bands,
+) -> list[HeatmapRow]:
+    """One row per account given (a page): attainment overall, per perspective and per goal
+    area, and the plan the cells link to. Three queries."""
+    ids = [a.pk for a in accounts]
+    plans = {
+        p.account_id: p
+        for p in AccountPlan.objects.filter(account_id__in=ids, fiscal_year=fiscal_year).only(
+            "pk", "account_id", "fiscal_year", "status"
+        )
+    }
+    perspectives = attainment_by(accounts=ids, fiscal_year=fiscal_year, group="perspective")
+    areas = attainment_by(accounts=ids, fiscal_year=fiscal_year, group="goal_area")
+
+    def cell(attainment: Attainment | None) -> HeatCell:
+        attainment = attainment or Attainment()
+        return HeatCell(attainment, bands.status(attainment.percent))
+
+    return [
+        HeatmapRow(
+            account=a,
+            plan=plans.get(a.pk),
+            overall=cell(overall.get(a.pk)),
+            perspectives=[cell(perspectives.get((a.pk, p))) for p in Perspective.values],
+            areas=[cell(areas.get((a.pk, g))) for g in GoalArea.values],
+        )
+        for a in accounts
+    ]
+
+
+@dataclass
+class DeviationSummary:
+    worst: list[Deviation]
+    without_countermeasure: list[Deviation]
+    open_count: int
+    without_count: int
+
+
+def deviation_summary(*, accounts, fiscal_year: int, limit: int = 10) -> DeviationSummary:
+    """Open deviations of the accounts' goals of the fiscal year: the worst (then oldest), and
+    those without a countermeasure, oldest first. Three queries."""
+    open_ = Deviation.objects.filter(
+        closed_at__isnull=True,
+        goal__plan__fiscal_year=fiscal_year,
+        goal__plan__account__in=accounts,
+    ).select_related("goal__plan__account", "goal__owner")
+    counts = open_.aggregate(
+        total=Count("pk"), without=Count("pk", filter=Q(countermeasure__isnull=True))
+    )
+    worst = open_.annotate(severity_rank=_severity()).order_by("-severity_rank", "opened_at", "pk")
+    without = open_.filter(countermeasure__isnull=True).order_by("opened_at", "pk")
+    return DeviationSummary(
+        worst=list(worst[:limit]),
+        without_countermeasure=list(without[:limit]),
+        open_count=counts["total"],
+        without_count=counts["without"],
+    )
+
+
+def approvals(*, user, account_ids: set[int]) -> list[QueuedPlan]:
+    """The approval queue (goals.selectors.workflow.approval_queue) of the filtered accounts,
+    of every fiscal year: plans for next year are submitted during this one."""
+    return [row for row in approval_queue(user=user) if row.plan.account_id in account_ids]
+
+
+# --- costs and return --------------------------------------------------------------------------
+
+
+@dataclass
+class KpiYearToDate:
+    plan: Decimal | None = None
+    actual: Decimal | None = None
+
+
+@dataclass
+class CostLine:
+    """One account's plan of the fiscal year: measure costs against the budget, revenue year to
+    date, and the return on the measures."""
+
+    account: KeyAccount
+    plan: AccountPlan
+    planned_cost: Decimal = Decimal(0)
+    actual_cost: Decimal = Decimal(0)
+    budget: Decimal | None = None
+    revenue: KpiYearToDate = field(default_factory=KpiYearToDate)
+    margin_goal: Goal | None = None
+    margin_gained: Decimal | None = None
+
+    @property
+    def used_percent(self) -> Decimal | None:
+        """Actual cost in percent of the budget."""
+        if not self.budget:
+            return None
+        return (self.actual_cost / self.budget * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+    @property
+    def planned_over(self) -> bool:
+        return self.budget is not None and self.planned_cost > self.budget
+
+    @property
+    def actual_over(self) -> bool:
+        return self.budget is not None and self.actual_cost > self.budget
+
+    @property
+    def return_ratio(self) -> Decimal | None:
+        """Contribution margin gained per unit of actual measure cost."""
+        if self.margin_gained is None or not self.actual_cost:
+            return None
+        return (self.margin_gained / self.actual_cost).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def net_return(self) -> Decimal | None:
+        if self.margin_gained is None:
+            return None
+        return self.margin_gained - self.actual_cost
+
+
+def margin_gained(goal: Goal, months_reported: int) -> Decimal | None:
+    """Contribution margin gained: the goal's actual year to date minus its baseline.
+
+    For a summed KPI (contribution margin is a flow) the yearly baseline is taken pro rata for
+    the months with an actual, so a year still running compares like with like: 9 months of
+    margin against 9/12 of last year's. For an average or last-value roll-up the year-to-date
+    figure already compares with the whole baseline. None without a baseline or an actual."""
+    state = getattr(goal, "state", None)
+    if goal.baseline is None or state is None or state.ytd_actual is None:
+        return None
+    baseline = goal.baseline
+    if goal.kpi.rollup == Rollup.SUM:
+        baseline = baseline * months_reported / 12
+    return (state.ytd_actual - baseline).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def cost_caps() -> dict[str, Decimal]:
+    """Tier -> the lowest active cost cap of the strategic frame for it ("" for every tier).
+    One query."""
+    caps: dict[str, Decimal] = {}
+    for tier, cap in FrameRule.objects.filter(
+        kind=FrameRuleKind.COST_CAP, active=True, cost_cap__isnull=False
+    ).values_list("tier", "cost_cap"):
+        caps[tier] = min(cap, caps.get(tier, cap))
+    return caps
+
+
+def binding_budget(
+    expense_limit: Decimal | None, tier: str, caps: dict[str, Decimal]
+) -> Decimal | None:
+    """The plan's expense limit and the frame's cost caps for its tier: the lowest binds (as on
+    the plan controlling page)."""
+    limits = [x for x in (expense_limit, caps.get(""), caps.get(tier)) if x is not None]
+    return min(limits) if limits else None
+
+
+@dataclass
+class CostTotals:
+    planned_cost: Decimal = Decimal(0)
+    actual_cost: Decimal = Decimal(0)
+    budget: Decimal = Decimal(0)
+    plans_with_budget: int = 0
+    over_budget: int = 0
+    margin_gained: Decimal = Decimal(0)
+    plans_with_margin: int = 0
+    # Costs of the plans whose margin gain is known, so the ratio compares like with like.
+    cost_with_margin: Decimal = Decimal(0)
+
+    @property
+    def return_ratio(self) -> Decimal | None:
+        if not self.cost_with_margin or not self.plans_with_margin:
+            return None
+        return (self.margin_gained / self.cost_with_margin).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+
+def cost_lines(*, accounts, fiscal_year: int) -> list[CostLine]:
+    """Every plan of the fiscal year of the accounts (ids or a queryset), with its costs and
+    return. Five queries however many plans: plans with their accounts, measure sums, the
+    revenue and contribution margin goals with their states, months reported per goal, cost
+    caps."""
+    plans = list(
+        AccountPlan.objects.filter(account__in=accounts, fiscal_year=fiscal_year)
+        .select_related("account")
+        .order_by("account__name", "pk")
+    )
+    plan_ids = [p.pk for p in plans]
+    costs = {
+        row["plan_id"]: row
+        for row in Measure.objects.filter(plan_id__in=plan_ids)
+        .values("plan_id")
+        .annotate(planned=Sum("planned_cost"), actual=Sum("actual_cost"))
+        .order_by()
+    }
+    goals = list(
+        Goal.objects.filter(
+            plan_id__in=plan_ids,
+            kind=GoalKind.QUANTITATIVE,
+            kpi__code__in=[REVENUE, CONTRIBUTION_MARGIN],
+        )
+        .select_related("kpi", "state")
+        .order_by("plan_id", "order", "pk")
+    )
+    reported = dict(
+        Goal.objects.filter(pk__in=[g.pk for g in goals])
+        .annotate(n=Count("results", filter=Q(results__actual__isnull=False)))
+        .values_list("pk", "n")
+        .order_by()
+    )
+    first: dict[tuple[int, str], Goal] = {}
+    for goal in goals:
+        # A plan with two goals on one KPI: the first in the plan's order stands for it.
+        first.setdefault((goal.plan_id, goal.kpi.code), goal)
+    caps = cost_caps()
+    lines = []
+    for plan in plans:
+        account = plan.account
+        row = costs.get(plan.pk, {})
+        line = CostLine(
+            account=account,
+            plan=plan,
+            planned_cost=row.get("planned") or Decimal(0),
+            actual_cost=row.get("actual") or Decimal(0),
+            budget=binding_budget(plan.budget, account.tier, caps),
+        )
+        revenue = first.get((plan.pk, REVENUE))
+        if revenue is not None and getattr(revenue, "state", None) is not None:
+            line.revenue = KpiYearToDate(revenue.state.ytd_plan, revenue.state.ytd_actual)
+        margin = first.get((plan.pk, CONTRIBUTION_MARGIN))
+        if margin is not None:
+            line.margin_goal = margin
+            line.margin_gained = margin_gained(margin, reported.get(margin.pk, 0))
+        lines.append(line)
+    return lines
+
+
+def cost_totals(lines: Iterable[CostLine]) -> CostTotals:
+    totals = CostTotals()
+    for line in lines:
+        totals.planned_cost += line.planned_cost
+        totals.actual_cost += line.actual_cost
+        if line.budget is not None:
+            totals.budget += line.budget
+            totals.plans_with_budget += 1
+            totals.over_budget += line.actual_over
+        if line.margin_gained is not None:
+            totals.margin_gained += line.margin_gained
+            totals.plans_with_margin += 1
+            totals.cost_with_margin += line.actual_cost
+    return totals
+
+
+# --- selling dimensions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage: str
+    label: str
+    accounts: int  # at this stage
+    reached: int  # at this stage or further along the path
+
+
+def selling_funnel(*, account_ids: list[int]) -> list[FunnelStep]:
+    """Accounts per stage of the path of the three selling dimensions (the highest stage each
+    has reached, goals.selectors.selling.dimension_metrics), and how many reached at least
+    each stage. Six queries for any number of accounts."""
+    metrics = dimension_metrics(account_ids=account_ids)
+    counts = Counter(m.path_stage for m in metrics.values())
+    steps, reached = [], 0
+    for value, label in reversed(PathStage.choices):
+        reached += counts[value]
+        steps.append(FunnelStep(value, str(label), counts[value], reached))
+    return steps[::-1]
+
+
+@dataclass
+class Whitespace:
+    open_potential: Decimal
+    weighted_potential: Decimal
+    positions: int
+    top_accounts: list[tuple[KeyAccount, Decimal, Decimal]]  # account, open, weighted
+
+
+def whitespace(*, accounts, top: int = 5) -> Whitespace:
+    """Open potential (positions at potential identified or offered) of the accounts, also
+    weighted by probability, and the accounts with the largest. Two queries."""
+    positions = SellingPosition.objects.filter(account__in=accounts, stage__in=OPEN_STAGES)
+    weighted = ExpressionWrapper(
+        F("potential_revenue") * F("probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+    totals = positions.aggregate(
+        potential=Sum("potential_revenue"), weighted=Sum(weighted), n=Count("pk")
+    )
+    ranked = list(
+        KeyAccount.objects.filter(pk__in=positions.values("account_id"))
+        .annotate(
+            potential=Sum(
+                "selling_positions__potential_revenue",
+                filter=Q(selling_positions__stage__in=OPEN_STAGES),
+            ),
+            weighted=Sum(
+                ExpressionWrapper(
+                    F("selling_positions__potential_revenue")
+                    * F("selling_positions__probability")
+                    / 100,
+                    output_field=DecimalField(max_digits=20, decimal_places=2),
+                ),
+                filter=Q(selling_positions__stage__in=OPEN_STAGES),
+            ),
+        )
+        .filter(potential__gt=0)
+        .order_by("-potential", "name", "pk")[:top]
+    )
+    return Whitespace(
+        open_potential=_decimal(totals["potential"]),
+        weighted_potential=_decimal(totals["weighted"]),
+        positions=totals["n"],
+        top_accounts=[(a, _decimal(a.potential), _decimal(a.weighted)) for a in ranked],
+    )
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# --- revenue and contribution margin plan vs actual, cumulative ----------------------------------
+
+
+@dataclass
+class CumulativeSeries:
+    """One KPI's months of the fiscal year for a set of accounts: plan and actual per month
+    and running totals; the actual line ends at the last month with an actual.
+
+    Like with like: only accounts whose plan has a goal on the KPI and that reported at least
+    one actual on it in the year count, for plan and actual alike, so an account that has
+    not reported yet does not show as a shortfall."""
+
+    code: str
+    label: str
+    months: list[datetime.date]
+    plan: list[Decimal]
+    actual: list[Decimal | None]
+    accounts: int  # accounts counted: with a goal on the KPI and an actual
+    planned: int  # accounts with a goal on the KPI
+
+    @property
+    def month_labels(self) -> list[str]:
+        return [month_label(m) for m in self.months]
+
+    @property
+    def plan_cumulative(self) -> list[Decimal]:
+        total, out = Decimal(0), []
+        for value in self.plan:
+            total += value
+            out.append(total)
+        return out
+
+    @property
+    def actual_cumulative(self) -> list[Decimal | None]:
+        last = max((i for i, v in enumerate(self.actual) if v is not None), default=-1)
+        total, out = Decimal(0), []
+        for index, value in enumerate(self.actual):
+            if index > last:
+                out.append(None)
+                continue
+            total += value or 0
+            out.append(total)
+        return out
+
+    @property
+    def ytd(self) -> tuple[Decimal | None, Decimal | None]:
+        """Cumulative plan and actual at the last month with an actual."""
+        actuals = self.actual_cumulative
+        last = max((i for i, v in enumerate(actuals) if v is not None), default=None)
+        if last is None:
+            return None, None
+        return self.plan_cumulative[last], actuals[last]
+
+    @property
+    def ytd_percent(self) -> Decimal | None:
+        plan, actual = self.ytd
+        if not plan or actual is None:
+            return None
+        return (actual / plan * 100).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+KPI_LABELS = {REVENUE: _("Revenue"), CONTRIBUTION_MARGIN: _("Contribution margin")}
+
+
+def cumulative_series(*, accounts, fiscal_year: int) -> list[CumulativeSeries]:
+    """Revenue and contribution margin of the accounts' plans of the fiscal year, plan against
+    actual by month. Plan: the monthly targets of the quantitative goals on the KPI, summed
+    (two goals on one KPI in a plan add up, as in the actuals grid). Four queries."""
+    months = plan_months(fiscal_year)
+    codes = list(KPI_LABELS)
+    goals = Goal.objects.filter(
+        plan__fiscal_year=fiscal_year, plan__account__in=accounts, kind=GoalKind.QUANTITATIVE
+    )
+    in_year = Q(month__gte=months[0], month__lte=months[-1])
+    planned = {code: goals.filter(kpi__code=code).values("plan__account_id") for code in codes}
+    reported = Q()
+    for code in codes:
+        reported |= Q(kpi__code=code, account__in=planned[code])
+    actuals = Actual.objects.filter(reported, in_year)
+    targets = Q()
+    for code in codes:
+        reporting = actuals.filter(kpi__code=code).values("account_id")
+        targets |= Q(goal__kpi__code=code, goal__plan__account__in=reporting)
+    plans = {
+        (code, month): total
+        for code, month, total in MonthlyTarget.objects.filter(targets, goal__in=goals)
+        .values("goal__kpi__code", "month")
+        .annotate(total=Sum("value"))
+        .values_list("goal__kpi__code", "month", "total")
+        .order_by()
+    }
+    sums = {
+        (code, month): total
+        for code, month, total in actuals.values("kpi__code", "month")
+        .annotate(total=Sum("value"))
+        .values_list("kpi__code", "month", "total")
+        .order_by()
+    }
+    planned_counts = dict(
+        goals.filter(kpi__code__in=codes)
+        .values("kpi__code")
+        .annotate(n=Count("plan__account_id", distinct=True))
+        .values_list("kpi__code", "n")
+        .order_by()
+    )
+    reporting_counts = dict(
+        actuals.values("kpi__code")
+        .annotate(n=Count("account_id", distinct=True))
+        .values_list("kpi__code", "n")
+        .order_by()
+    )
+    return [
+        CumulativeSeries(
+            code=code,
+            label=str(KPI_LABELS[code]),
+            months=months,
+            plan=[_decimal(plans.get((code, m))) for m in months],
+            actual=[_decimal(sums[(code, m)]) if (code, m) in sums else None for m in months],
+            accounts=reporting_counts.get(code, 0),
+            planned=planned_counts.get(code, 0),
+        )
+        for code in codes
+    ]
+
+
+def currencies(accounts) -> list[str]:
+    """The distinct currencies of the accounts: sums across them are only meaningful in one."""
+    return sorted(
+        KeyAccount.objects.filter(pk__in=accounts.values("pk"))
+        .values_list("currency", flat=True)
+        .distinct()
+        .order_by()
+    )

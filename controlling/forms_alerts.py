@@ -1,0 +1,90 @@
+"""Forms of the alert pages and of the plan controlling page."""
+
+import datetime
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from goals.services.goals import month_label
+
+from .alerts import COMMENT_MAX_LENGTH
+from .models import GoalStatus
+from .selectors_alerts import DeviationFilters, DeviationState
+
+STATE_CHOICES = [
+    (DeviationState.OPEN, _("Open")),
+    (DeviationState.ESCALATED, _("Escalated")),
+    (DeviationState.CLOSED, _("Closed")),
+    (DeviationState.ALL, _("All")),
+]
+# A deviation is a worsening, so it ends in one of these two.
+DEVIATION_STATUS_CHOICES = [
+    ("", _("All")),
+    (GoalStatus.AT_RISK, GoalStatus.AT_RISK.label),
+    (GoalStatus.OFF_TRACK, GoalStatus.OFF_TRACK.label),
+]
+
+
+class DeviationFilterForm(forms.Form):
+    state = forms.ChoiceField(label=_("Show"), required=False, choices=STATE_CHOICES)
+    account = forms.TypedChoiceField(label=_("Key account"), required=False, coerce=int)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=DEVIATION_STATUS_CHOICES)
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [("", _("All"))] + [(a.pk, a.name) for a in accounts]
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
+
+    def filters(self) -> DeviationFilters:
+        """The valid choices; an invalid value is ignored rather than failing the page."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return DeviationFilters(
+            state=data.get("state") or DeviationState.OPEN,
+            account_id=data.get("account") or None,
+            status=data.get("status") or "",
+        )
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Comment"),
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Why did it happen, and what is being done about it?"),
+        error_messages={"required": _("Write a comment first.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class RatingForm(forms.Form):
+    """This month's (or a past month's) rating of one qualitative goal."""
+
+    month = forms.TypedChoiceField(label=_("Month"), coerce=datetime.date.fromisoformat)
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=RATING_CHOICES,
+        help_text=_("1 (poor) to 5 (excellent)."),
+        error_messages={"invalid_choice": _("The rating must be from 1 to 5.")},
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+    def __init__(self, *args, months: list[datetime.date], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [(m.isoformat(), month_label(m)) for m in months]
+        self.fields["month"].error_messages["invalid_choice"] = _(
+            "Choose a month of the plan's fiscal year up to this month."
+        )
+        for name in ("month", "rating"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"

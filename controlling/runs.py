@@ -1,0 +1,373 @@
+"""The controlling run: which accounts to compute, in chunks shared by the workers, with a
+run record that counts progress and keeps every error.
+
+Nothing is lost when something fails, because the work to do is kept in the database, not
+in the broker:
+
+- A change to an account's figures (an import, the actuals grid, targets, an approval)
+  marks the account (`RecomputeMark`) in the writing transaction, and queues a run once
+  that transaction commits. When the broker is down the change still commits, the account
+  stays marked, and the next run (nightly or "run now") computes it: every run takes the
+  marked accounts along.
+- A chunk computes its accounts and removes their marks in one transaction, so a worker
+  that dies midway leaves the marks and the previous results; the task is delivered again
+  (`acks_late`) and simply recomputes.
+- A chunk is counted into its run once, by the conditional UPDATE that moves it out of
+  "pending", so a retried or re-delivered chunk never counts twice; the last chunk to
+  commit finishes the run.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from functools import reduce
+from operator import or_
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import AccountStatus, KeyAccount
+from goals.models import Goal
+from kam.models import User
+
+from . import alerts, computed, engine
+from .models import (
+    ChunkState,
+    ControllingRun,
+    ControllingRunChunk,
+    RecomputeMark,
+    RunKind,
+    RunState,
+)
+
+logger = logging.getLogger(__name__)
+
+# Worth retrying: the database was briefly unreachable, restarted, or chose this transaction
+# as a deadlock victim (two runs on one account). Anything else is a bug or bad data.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
+FULL_KINDS = (RunKind.FULL, RunKind.NIGHTLY)
+
+# The codes of ControllingRun.errors entries; the run page words them.
+ERROR_FAILED = "failed"
+ERROR_NOT_QUEUED = "not_queued"
+ERROR_ABANDONED = "abandoned"
+
+
+# --- marking accounts -------------------------------------------------------------------------
+
+
+def accounts_mark(*, account_ids: Iterable[int], reason: str) -> None:
+    """Mark accounts for recomputation; a mark that exists already is renewed."""
+    now = timezone.now()
+    marks = [
+        RecomputeMark(account_id=pk, marked_at=now, reason=reason[:200])
+        for pk in sorted(set(account_ids))  # one lock order for concurrent writers
+    ]
+    RecomputeMark.objects.bulk_create(
+        marks,
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=["marked_at", "reason"],
+    )
+
+
+def recompute_request(*, account_ids: Iterable[int], reason: str) -> None:
+    """Mark the accounts now, in the caller's transaction, and start one run for them after
+    it commits; several requests in one transaction share that run. If the run cannot be
+    started, the marks stay for the next run."""
+    ids = set(account_ids)
+    if not ids:
+        return
+    accounts_mark(account_ids=ids, reason=reason)
+    connection = transaction.get_connection()
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        pending = getattr(callback, "account_ids", None)
+        if pending is not None and not callback.done:
+            pending.update(ids)
+            return
+    # Outside a transaction on_commit calls at once, so the ids go in first. Robust: the
+    # change has committed, so a failure to queue must not turn into an error page.
+    transaction.on_commit(_run_after_commit(ids), robust=True)
+
+
+def _run_after_commit(account_ids: set[int]) -> Callable[[], None]:
+    def start_run() -> None:
+        start_run.done = True
+        try:
+            run_start(kind=RunKind.ACCOUNTS, account_ids=sorted(start_run.account_ids))
+        except Exception:
+            logger.warning(
+                "Could not start a controlling run for accounts %s; they stay marked for the "
+                "next run.",
+                sorted(start_run.account_ids),
+                exc_info=True,
+            )
+
+    start_run.account_ids = account_ids
+    start_run.done = False
+    return start_run
+
+
+def figures_changed_receiver(sender, *, account_ids, reason: str = "", **kwargs) -> None:
+    """goals.signals.figures_changed: targets, goals or an approval changed these accounts."""
+    recompute_request(account_ids=account_ids, reason=reason or "plan changed")
+
+
+# --- starting a run ---------------------------------------------------------------------------
+
+
+def run_start(
+    *, kind: str, user: User | None = None, account_ids: Iterable[int] | None = None
+) -> ControllingRun:
+    """Record a run and queue its chunks once this transaction commits.
+
+    A full or nightly run covers every account that is not archived and has a plan; an
+    "accounts" run the given ones. Both take every marked account along. While a full or
+    nightly run is queued or running, asking for another returns that one; a run without
+    progress for KAM_CONTROLLING_RUN_STALE_MINUTES is taken as abandoned (its worker was
+    lost) and replaced.
+    """
+    if (kind == RunKind.ACCOUNTS) != (account_ids is not None):
+        raise ValueError("An accounts run needs account_ids; a full or nightly run takes none.")
+    requested = sorted(set(account_ids)) if account_ids is not None else []
+    with transaction.atomic():
+        if kind in FULL_KINDS:
+            running = full_run_in_progress()
+            if running is not None:
+                return running
+        accounts = _run_accounts(requested if kind == RunKind.ACCOUNTS else None)
+        goals = _goal_counts(accounts)
+        ids = list(accounts.order_by("pk").values_list("pk", flat=True))
+        size = max(1, settings.KAM_CONTROLLING_CHUNK_SIZE)
+        slices = [ids[start : start + size] for start in range(0, len(ids), size)]
+        now = timezone.now()
+        run = ControllingRun.objects.create(
+            kind=kind,
+            requested_by=user,
+            account_ids=requested,
+            goals_total=sum(goals.values()),
+            chunks_total=len(slices),
+        )
+        ControllingRunChunk.objects.bulk_create(
+            ControllingRunChunk(
+                run=run,
+                number=number,
+                account_ids=chunk,
+                goals_total=sum(goals.get(pk, 0) for pk in chunk),
+            )
+            for number, chunk in enumerate(slices, start=1)
+        )
+        if slices:
+            transaction.on_commit(lambda: run_dispatch(run_id=run.pk), robust=True)
+        else:
+            run.state = RunState.FINISHED
+            run.started_at = run.finished_at = now
+            run.save(update_fields=["state", "started_at", "finished_at"])
+    return run
+
+
+def _run_accounts(account_ids: list[int] | None) -> QuerySet:
+    marked = Q(pk__in=RecomputeMark.objects.values("account_id"))
+    if account_ids is None:
+        planned = KeyAccount.objects.exclude(status=AccountStatus.ARCHIVED).filter(
+            plans__isnull=False
+        )
+        return KeyAccount.objects.filter(Q(pk__in=planned.values("pk")) | marked)
+    return KeyAccount.objects.filter(Q(pk__in=account_ids) | marked)
+
+
+def _goal_counts(accounts: QuerySet) -> dict[int, int]:
+    """Goals per account, as engine.compute_goals counts them: every goal of every plan."""
+    rows = (
+        Goal.objects.filter(plan__account__in=accounts.values("pk"))
+        .values("plan__account_id")
+        .annotate(goals=Count("pk"))
+        .order_by()
+    )
+    return {row["plan__account_id"]: row["goals"] for row in rows}
+
+
+def full_run_in_progress() -> ControllingRun | None:
+    """The queued or running full (or nightly) run, after abandoning stale ones."""
+    active = ControllingRun.objects.filter(kind__in=FULL_KINDS, state__in=ACTIVE_STATES)
+    for run in active.annotate(last_chunk=Max("chunks__finished_at")).order_by("-created_at"):
+        last = max(filter(None, [run.created_at, run.started_at, run.last_chunk]))
+        stale = datetime.timedelta(minutes=settings.KAM_CONTROLLING_RUN_STALE_MINUTES)
+        if timezone.now() - last < stale:
+            return run
+        run_abandon(run=run)
+    return None
+
+
+def run_abandon(*, run: ControllingRun) -> None:
+    """Give up a run whose worker was lost: it fails, and its pending chunks with it. A
+    message of it that turns up later still recomputes its accounts, harmlessly."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = ControllingRun.objects.select_for_update().get(pk=run.pk)
+        if run.state not in ACTIVE_STATES:
+            return
+        pending = run.chunks.filter(state=ChunkState.PENDING)
+        pending_count = pending.update(
+            state=ChunkState.FAILED, error=ERROR_ABANDONED, finished_at=now
+        )
+        run.state = RunState.FAILED
+        run.finished_at = now
+        run.chunks_done += pending_count
+        run.errors = [*run.errors, _error_entry(ERROR_ABANDONED, chunks=pending_count)]
+        run.save(update_fields=["state", "finished_at", "chunks_done", "errors"])
+
+
+def run_dispatch(*, run_id: int) -> None:
+    """Queue one task per pending chunk, so that any number of workers share the run.
+
+    When the broker cannot be reached, this and the remaining chunks fail at once with that
+    reason and the run ends; their accounts keep (or never lose) their marks."""
+    from .tasks import compute_chunk
+
+    chunk_ids = list(
+        ControllingRunChunk.objects.filter(run_id=run_id, state=ChunkState.PENDING)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
+    eager = compute_chunk.app.conf.task_always_eager
+    for position, chunk_id in enumerate(chunk_ids):
+        if eager:
+            # In this process (no broker). Not delay(): an eager task that raises skips its
+            # retries and on_failure; apply() without throw keeps both.
+            compute_chunk.apply((chunk_id,), throw=False)
+            continue
+        try:
+            compute_chunk.delay(chunk_id)
+        except Exception as error:
+            logger.warning(
+                "Controlling run %s: could not queue its chunks (%s); their accounts stay "
+                "marked for the next run.",
+                run_id,
+                error,
+            )
+            for rest in chunk_ids[position:]:
+                chunk_fail(chunk_id=rest, error=error, code=ERROR_NOT_QUEUED)
+            return
+
+
+# --- computing a chunk ------------------------------------------------------------------------
+
+
+def chunk_run(*, chunk_id: int) -> int:
+    """Compute one chunk's accounts: first the computed actuals of the current month, then
+    every goal. Returns the number of goals computed.
+
+    The marks of the accounts are removed in the same transaction, and only those seen at
+    its start, so a mark set by a change committed meanwhile stays for the next run."""
+    chunk = ControllingRunChunk.objects.filter(pk=chunk_id).first()
+    if chunk is None:  # its run has been deleted since
+        return 0
+    ControllingRun.objects.filter(pk=chunk.run_id, state=RunState.QUEUED).update(
+        state=RunState.RUNNING, started_at=timezone.now()
+    )
+    ids = chunk.account_ids
+    with transaction.atomic():
+        marks = defaultdict(list)
+        for account_id, marked_at in RecomputeMark.objects.filter(account_id__in=ids).values_list(
+            "account_id", "marked_at"
+        ):
+            marks[marked_at].append(account_id)
+        computed.computed_actuals_refresh(account_ids=ids, month=_this_month())
+        goals = engine.compute_goals(account_ids=ids)
+        alerts.alerts_raise(account_ids=ids)  # mails go out after this transaction commits
+        if marks:
+            seen = (Q(marked_at=at, account_id__in=pks) for at, pks in marks.items())
+            RecomputeMark.objects.filter(reduce(or_, seen)).delete()
+        counted = ControllingRunChunk.objects.filter(pk=chunk.pk, state=ChunkState.PENDING).update(
+            state=ChunkState.DONE, finished_at=timezone.now()
+        )
+        if counted:
+            ControllingRun.objects.filter(pk=chunk.run_id).update(
+                goals_done=F("goals_done") + chunk.goals_total,
+                chunks_done=F("chunks_done") + 1,
+            )
+    if counted:
+        # After the commit: the run's row lock orders the chunks' commits, so the last one
+        # to commit sees every other chunk counted.
+        run_finish_if_done(run_id=chunk.run_id)
+    return goals
+
+
+def _this_month() -> datetime.date:
+    return timezone.localdate().replace(day=1)
+
+
+def chunk_fail(*, chunk_id: int, error: BaseException | str, code: str = ERROR_FAILED) -> None:
+    """Record that a chunk failed for good: in the chunk and in its run's errors. Its
+    accounts keep their marks, so the next run computes them."""
+    with transaction.atomic():
+        chunk = (
+            ControllingRunChunk.objects.select_for_update()
+            .filter(pk=chunk_id, state=ChunkState.PENDING)
+            .first()
+        )
+        if chunk is None:  # counted already (a later delivery succeeded) or deleted
+            return
+        detail = _describe(error)
+        chunk.state = ChunkState.FAILED
+        chunk.error = detail
+        chunk.finished_at = timezone.now()
+        chunk.save(update_fields=["state", "error", "finished_at"])
+        run = ControllingRun.objects.select_for_update().get(pk=chunk.run_id)
+        run.chunks_done += 1
+        entry = _error_entry(code, chunk=chunk.number, accounts=len(chunk.account_ids))
+        run.errors = [*run.errors, {**entry, "detail": detail}]
+        run.save(update_fields=["chunks_done", "errors"])
+    run_finish_if_done(run_id=chunk.run_id)
+
+
+def _describe(error: BaseException | str) -> str:
+    if isinstance(error, BaseException):
+        return f"{type(error).__name__}: {error}"[:2000]
+    return error[:2000]
+
+
+def _error_entry(code: str, **details) -> dict:
+    return {"code": code, "at": timezone.now().isoformat(), **details}
+
+
+def run_finish_if_done(*, run_id: int) -> None:
+    """End the run once every chunk is counted: failed if any chunk failed."""
+    run = ControllingRun.objects.filter(pk=run_id).first()
+    if run is None or run.chunks_done < run.chunks_total:
+        return
+    state = RunState.FAILED if run.errors else RunState.FINISHED
+    ControllingRun.objects.filter(pk=run_id, state__in=ACTIVE_STATES).update(
+        state=state, finished_at=timezone.now()
+    )
+
+
+# --- the nightly run --------------------------------------------------------------------------
+
+
+def nightly_run() -> ControllingRun:
+    """Delete runs older than KAM_CONTROLLING_RUN_KEEP_DAYS, then run every account."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.KAM_CONTROLLING_RUN_KEEP_DAYS)
+    ControllingRun.objects.filter(finished_at__lt=cutoff).delete()
+    return run_start(kind=RunKind.NIGHTLY)
+
+
+# --- reading runs -----------------------------------------------------------------------------
+
+
+def runs_visible_to(user: User) -> QuerySet:
+    """Leadership and administrators see every run; anyone else the runs they asked for."""
+    runs = ControllingRun.objects.select_related("requested_by")
+    if user.sees_all_accounts:
+        return runs
+    return runs.filter(requested_by=user)
+
+
+def is_active(run: ControllingRun) -> bool:
+    return run.state in ACTIVE_STATES

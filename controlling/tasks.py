@@ -1,0 +1,66 @@
+"""The controlling run's tasks: thin wrappers around controlling.runs.
+
+Each acknowledges late and is rejected when its worker is lost, so a killed worker's task
+is delivered again; each is idempotent, so that second delivery just repeats the work."""
+
+import logging
+
+from celery import Task, shared_task
+
+from . import alerts, runs
+
+logger = logging.getLogger(__name__)
+
+
+class ChunkTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Called once the retries are used up or for an error not worth retrying: the run
+        # records it, and the chunk's accounts keep their marks for the next run.
+        chunk_id = kwargs["chunk_id"] if "chunk_id" in kwargs else args[0]
+        try:
+            runs.chunk_fail(chunk_id=chunk_id, error=exc)
+        except Exception:
+            logger.exception("Could not record the failure of controlling chunk %s", chunk_id)
+
+
+@shared_task(
+    base=ChunkTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=runs.TRANSIENT_ERRORS,
+    max_retries=5,
+    retry_backoff=5,  # seconds: 5, 10, 20, 40, 80, with jitter
+    retry_backoff_max=300,
+    retry_jitter=True,
+)
+def compute_chunk(chunk_id: int) -> int:
+    return runs.chunk_run(chunk_id=chunk_id)
+
+
+# Scheduled by the periodic task "controlling-nightly-run" (django-celery-beat, 02:30 by
+# default, created by migration controlling/0005 and changeable in the admin).
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=runs.TRANSIENT_ERRORS,
+    max_retries=3,
+    retry_backoff=60,
+)
+def nightly_run() -> int:
+    return runs.nightly_run().pk
+
+
+# Scheduled by the periodic task "controlling-escalate-deviations" (django-celery-beat, daily
+# at 07:00 by default, created by migration controlling/0006 and changeable in the admin).
+# Escalation claims its rows, so a second delivery escalates nothing twice.
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=runs.TRANSIENT_ERRORS,
+    max_retries=3,
+    retry_backoff=60,
+)
+def escalate_deviations() -> int:
+    escalated = alerts.deviations_escalate()
+    alerts.notifications_email()  # alert mails that failed before
+    return escalated

@@ -1,0 +1,229 @@
+"""The manager home and the leadership dashboard (read models in controlling.dashboards)."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
+
+from accounts.models import KeyAccount, PortfolioQuadrant
+from accounts.selectors import portfolio_matrix
+from goals.models import GoalArea, Perspective
+
+from . import dashboard_charts as charts
+from . import dashboards
+from .dashboard_filters import DashboardFilter
+from .models import GoalStatus
+
+HOME_ACCOUNTS_PAGE_SIZE = 20
+HOME_LIST_PAGE_SIZE = 10
+HEATMAP_PAGE_SIZE = 20
+COSTS_PAGE_SIZE = 20
+
+
+def _worst_first(account, attainment: dict) -> tuple:
+    """Lowest attainment first; accounts without one last, by name."""
+    percent = attainment[account.pk].percent if account.pk in attainment else None
+    return (percent is None, percent or 0, account.name.casefold(), account.pk)
+
+
+HEATMAP_SORTS = {
+    "name": lambda account, attainment: (account.name.casefold(), account.pk),
+    "attainment": _worst_first,
+}
+COST_SORTS = {
+    "name": lambda line: (line.account.name.casefold(), line.account.pk),
+    "cost": lambda line: (-line.actual_cost, line.account.name.casefold(), line.account.pk),
+    # Lowest return first: where money went without margin to show for it.
+    "return": lambda line: (
+        line.return_ratio is None,
+        line.return_ratio or 0,
+        line.account.name.casefold(),
+        line.account.pk,
+    ),
+}
+
+
+@dataclass
+class Section:
+    """A paginated list of a page with several: its own page parameter, the others kept."""
+
+    page: Page
+    param: str
+    anchor: str
+    request: HttpRequest
+
+    def _url(self, number: int) -> str:
+        query = self.request.GET.copy()
+        query[self.param] = number
+        return f"?{query.urlencode()}#{self.anchor}"
+
+    @property
+    def previous_url(self) -> str:
+        return self._url(self.page.previous_page_number()) if self.page.has_previous() else ""
+
+    @property
+    def next_url(self) -> str:
+        return self._url(self.page.next_page_number()) if self.page.has_next() else ""
+
+
+def _section(request, items, size: int, param: str, anchor: str) -> Section:
+    page = Paginator(items, size).get_page(request.GET.get(param))
+    return Section(page=page, param=param, anchor=anchor, request=request)
+
+
+@login_required
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """The manager's start of the day: their accounts with plan status and attainment, their
+    open deviations, measures due, contacts overdue and unread alerts."""
+    user = request.user
+    today = timezone.localdate()
+    fiscal_year = dashboards.current_fiscal_year(today)
+    accounts = _section(
+        request,
+        dashboards.my_accounts(user),
+        HOME_ACCOUNTS_PAGE_SIZE,
+        "accounts_page",
+        "my-accounts",
+    )
+    measures = dashboards.my_due_measures(user=user, today=today)
+    measure_counts = measures.aggregate(
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        due=Count("pk", filter=Q(due_date__gte=today)),
+    )
+    contacts = dashboards.my_overdue_contacts(user=user, today=today)
+    bands = dashboards.attainment_bands()
+    context = {
+        "today": today,
+        "fiscal_year": fiscal_year,
+        "accounts": accounts,
+        "lines": dashboards.account_lines(
+            accounts=list(accounts.page.object_list), fiscal_year=fiscal_year, bands=bands
+        ),
+        "deviations": _section(
+            request,
+            dashboards.my_open_deviations(user=user),
+            HOME_LIST_PAGE_SIZE,
+            "deviations_page",
+            "my-deviations",
+        ),
+        "measures": _section(
+            request, measures, HOME_LIST_PAGE_SIZE, "measures_page", "my-measures"
+        ),
+        "measure_counts": measure_counts,
+        "due_days": dashboards.DUE_WITHIN_DAYS,
+        "contacts": _section(
+            request, contacts, HOME_LIST_PAGE_SIZE, "contacts_page", "my-contacts"
+        ),
+        "alerts": dashboards.my_alerts(user=user),
+        "now": timezone.now(),
+    }
+    return render(request, "controlling/home.html", context)
+
+
+@login_required
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Leadership's view across the portfolio. Everyone may open it; it covers the accounts
+    the user may see, so a manager gets the same page over their own accounts."""
+    user = request.user
+    visible = KeyAccount.objects.visible_to(user).not_archived()
+    dashboard_filter = DashboardFilter(
+        request.GET, queryset=visible, current_year=dashboards.current_fiscal_year()
+    )
+    fiscal_year = dashboard_filter.year
+    selected = dashboard_filter.qs
+
+    matrix = portfolio_matrix(accounts=selected)
+    accounts = sorted(
+        [p.account for p in matrix.positions] + matrix.unscored, key=lambda a: a.name.casefold()
+    )
+    # Sized by the chosen year's revenue whatever KAM_ACCOUNT_SIZE_PROVIDER sizes by.
+    revenue = dashboards.account_revenue(
+        account_ids=[p.account.pk for p in matrix.positions], fiscal_year=fiscal_year
+    )
+    for position in matrix.positions:
+        position.size = revenue.get(position.account.pk) or 0
+    size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
+
+    attainment = dashboards.account_attainment(accounts=selected, fiscal_year=fiscal_year)
+    bands = dashboards.attainment_bands()
+    band_counts = dict.fromkeys(GoalStatus.values, 0)
+    for account in accounts:
+        percent = attainment[account.pk].percent if account.pk in attainment else None
+        band_counts[bands.status(percent)] += 1
+    portfolio_config, portfolio_table = charts.portfolio_chart(
+        matrix, attainment=attainment, bands=bands, size_label=size_label
+    )
+
+    heatmap_sort = request.GET.get("heatmap_sort")
+    heatmap_sort = heatmap_sort if heatmap_sort in HEATMAP_SORTS else "name"
+    heatmap = _section(
+        request,
+        sorted(accounts, key=lambda a: HEATMAP_SORTS[heatmap_sort](a, attainment)),
+        HEATMAP_PAGE_SIZE,
+        "heatmap_page",
+        "heatmap",
+    )
+    heatmap_rows = dashboards.heatmap_rows(
+        accounts=list(heatmap.page.object_list),
+        fiscal_year=fiscal_year,
+        overall=attainment,
+        bands=bands,
+    )
+
+    lines = dashboards.cost_lines(accounts=selected, fiscal_year=fiscal_year)
+    costs_sort = request.GET.get("costs_sort")
+    costs_sort = costs_sort if costs_sort in COST_SORTS else "name"
+    costs = _section(
+        request,
+        sorted(lines, key=COST_SORTS[costs_sort]),
+        COSTS_PAGE_SIZE,
+        "costs_page",
+        "costs",
+    )
+
+    funnel = dashboards.selling_funnel(account_ids=[a.pk for a in accounts])
+    funnel_config, funnel_table = charts.funnel_chart(funnel)
+    series = dashboards.cumulative_series(accounts=selected, fiscal_year=fiscal_year)
+    context = {
+        "filter": dashboard_filter,
+        "fiscal_year": fiscal_year,
+        "accounts_count": len(accounts),
+        "sees_all": user.sees_all_accounts,
+        "matrix": matrix,
+        "quadrants": [(q, matrix.counts[q]) for q in PortfolioQuadrant],
+        "portfolio_config": portfolio_config,
+        "portfolio_table": portfolio_table,
+        "size_label": size_label,
+        "bands": bands,
+        "band_labels": charts.band_labels(bands),
+        "band_counts": band_counts,
+        "heatmap": heatmap,
+        "heatmap_rows": heatmap_rows,
+        "heatmap_sort": heatmap_sort,
+        "perspectives": Perspective.choices,
+        "goal_areas": GoalArea.choices,
+        "deviations": dashboards.deviation_summary(accounts=selected, fiscal_year=fiscal_year),
+        "approvals": dashboards.approvals(user=user, account_ids={a.pk for a in accounts}),
+        "costs": costs,
+        "costs_sort": costs_sort,
+        "cost_totals": dashboards.cost_totals(lines),
+        "funnel": funnel,
+        "funnel_config": funnel_config,
+        "funnel_table": funnel_table,
+        "whitespace": dashboards.whitespace(accounts=selected),
+        "series": [(s, *charts.cumulative_chart(s)) for s in series],
+        "currencies": dashboards.currencies(selected),
+        "now": timezone.now(),
+    }
+    template = "controlling/dashboard.html"
+    if request.htmx:
+        template += "#dashboard"
+    return render(request, template, context)

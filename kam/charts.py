@@ -1,0 +1,66 @@
+"""What a chart page hands to `templates/includes/chart.html`: a Chart.js config and its table.
+
+The config is plain JSON (`json_script`); `static/js/charts.js` adds what JSON cannot carry
+(locale number formats, reduced motion, quadrant labels, links from points). The table is
+the accessible fallback and the same figures in text, so every chart has one.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    # Decimal places for a number column (right-aligned, grouped by locale); None for text.
+    decimals: int | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return self.decimals is not None
+
+    @property
+    def floatformat(self) -> str:
+        # The "g" suffix groups thousands in the active locale: 1.234,56 in German.
+        return f"{self.decimals}g"
+
+
+@dataclass(frozen=True)
+class Row:
+    cells: Sequence[Any]
+    # Where the row's figures come from; the first cell links there.
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any
+    column: Column
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class ChartTable:
+    columns: Sequence[Column]
+    rows: Sequence[Row] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[list[Cell]]:
+        """Each row's cells paired with their column, as the template cannot zip."""
+        return [
+            [
+                Cell(value, column, row.url if i == 0 else "")
+                for i, (value, column) in enumerate(zip(row.cells, self.columns, strict=True))
+            ]
+            for row in self.rows
+        ]
+
+
+def bubble_radii(sizes: Iterable[float], *, smallest: float = 6, largest: float = 30) -> list:
+    """Radii in pixels whose areas follow the sizes; all equal (the middle) when sizes are."""
+    sizes = [max(float(s or 0), 0.0) for s in sizes]
+    top = max(sizes, default=0)
+    if top <= 0 or min(sizes) == top:
+        return [round((smallest + largest) / 2, 1)] * len(sizes)
+    return [round(smallest + (largest - smallest) * (s / top) ** 0.5, 1) for s in sizes]

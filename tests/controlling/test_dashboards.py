@@ -1,0 +1,612 @@
+"""The leadership dashboard: every aggregate on hand-built figures with known answers, the
+filters, who sees what, and a query count that does not grow with the portfolio."""
+
+import json
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import KeyAccount
+from accounts.selectors import portfolio_matrix
+from controlling import dashboards
+from controlling.dashboard_filters import DashboardFilter
+from controlling.models import Actual, GoalStatus, Threshold
+from goals.models import PathStage
+from tests import factories
+from tests.controlling.dashboard_data import (
+    YEAR,
+    deviation,
+    full_account,
+    margin_kpi,
+    month,
+    results,
+    state,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("controlling:dashboard")
+# Both dashboard pages, for the check that every controlling URL has an access test.
+URLS = [("home", "get"), ("dashboard", "get")]
+PERSONAS = ["owner", "team_member", "outsider", "leadership", "administrator"]
+
+
+@pytest.fixture(autouse=True)
+def calendar_year(settings):
+    settings.KAM_FISCAL_YEAR_START_MONTH = 1
+
+
+def plan_for(account, year=YEAR, **kwargs):
+    return factories.AccountPlanFactory(account=account, fiscal_year=year, **kwargs)
+
+
+def goal(plan, percent, *, weight=10, perspective="finance", area="competitive_position"):
+    made = factories.GoalFactory(plan=plan, weight=weight, perspective=perspective, goal_area=area)
+    if percent != "no state":
+        state(made, percent)
+    return made
+
+
+# --- attainment ----------------------------------------------------------------------------
+
+
+def test_attainment_is_the_weight_weighted_mean_each_goal_clamped_to_0_150(account):
+    plan = plan_for(account)
+    goal(plan, 80, weight=10)
+    goal(plan, 120, weight=30)
+    goal(plan, 300, weight=20)  # counts as 150
+    goal(plan, -20, weight=10)  # counts as 0
+    goal(plan, None, weight=50)  # no attainment yet: left out
+    goal(plan, "no state", weight=50)  # never computed: left out
+
+    result = dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)[account.pk]
+
+    # (80*10 + 120*30 + 150*20 + 0*10) / (10 + 30 + 20 + 10) = 7400 / 70
+    assert result.percent == Decimal("105.7")
+    assert (result.measured, result.goals) == (4, 6)
+    assert (result.off_track, result.at_risk) == (2, 0)  # 80 % and -20 %
+
+
+def test_an_account_without_measured_goals_has_no_attainment_not_zero(account):
+    plan = plan_for(account)
+    goal(plan, None)
+    other = factories.KeyAccountFactory()
+
+    result = dashboards.account_attainment(accounts=[account.pk, other.pk], fiscal_year=YEAR)
+
+    assert result[account.pk].percent is None
+    assert result[account.pk].goals == 1
+    assert other.pk not in result
+
+
+def test_attainment_reads_only_the_chosen_fiscal_year(account):
+    goal(plan_for(account), 50)
+    goal(plan_for(account, YEAR - 1), 100)
+
+    assert dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)[
+        account.pk
+    ].percent == Decimal("50.0")
+    assert dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR - 1)[
+        account.pk
+    ].percent == Decimal("100.0")
+
+
+def test_attainment_per_perspective_and_per_goal_area(account):
+    plan = plan_for(account)
+    goal(plan, 100, weight=10, perspective="finance", area="competitive_position")
+    goal(plan, 70, weight=30, perspective="finance", area="market_position")
+    goal(plan, 90, weight=10, perspective="customer", area="market_position")
+    goal(plan, None, weight=10, perspective="people", area="care_quality")
+
+    perspectives = dashboards.attainment_by(
+        accounts=[account.pk], fiscal_year=YEAR, group="perspective"
+    )
+    areas = dashboards.attainment_by(accounts=[account.pk], fiscal_year=YEAR, group="goal_area")
+
+    assert perspectives[(account.pk, "finance")].percent == Decimal("77.5")  # 3100 / 40
+    assert perspectives[(account.pk, "customer")].percent == Decimal("90.0")
+    assert perspectives[(account.pk, "people")].percent is None
+    assert (account.pk, "process") not in perspectives
+    assert areas[(account.pk, "competitive_position")].percent == Decimal("100.0")
+    assert areas[(account.pk, "market_position")].percent == Decimal("75.0")  # 3000 / 40
+
+
+def test_heatmap_rows_colour_cells_by_the_global_threshold(account):
+    Threshold.objects.filter(kpi__isnull=True).update(at_risk_percent=10, off_track_percent=20)
+    plan = plan_for(account)
+    goal(plan, 90, perspective="finance")
+    goal(plan, 89.9, perspective="customer")
+    goal(plan, 79.9, perspective="process")
+    bands = dashboards.attainment_bands()
+    overall = dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)
+
+    (row,) = dashboards.heatmap_rows(
+        accounts=[account], fiscal_year=YEAR, overall=overall, bands=bands
+    )
+
+    assert (bands.on_track_from, bands.at_risk_from) == (90, 80)
+    assert row.plan == plan
+    assert [c.band for c in row.perspectives] == ["on_track", "at_risk", "off_track", "no_data"]
+    assert [c.attainment.goals for c in row.perspectives] == [1, 1, 1, 0]
+    assert row.overall.attainment.percent == Decimal("86.6")  # 259.8 / 3
+    assert row.overall.band == "at_risk"
+    assert len(row.areas) == 7
+
+
+def test_bands_without_a_global_threshold_use_the_defaults():
+    Threshold.objects.filter(kpi__isnull=True).delete()
+    bands = dashboards.attainment_bands()
+    assert bands.status(Decimal(95)) == GoalStatus.ON_TRACK
+    assert bands.status(Decimal("94.9")) == GoalStatus.AT_RISK
+    assert bands.status(Decimal(85)) == GoalStatus.AT_RISK
+    assert bands.status(Decimal("84.9")) == GoalStatus.OFF_TRACK
+    assert bands.status(None) == GoalStatus.NO_DATA
+
+
+# --- revenue, costs and return ------------------------------------------------------------
+
+
+def test_revenue_sizes_sum_the_fiscal_years_revenue_actuals_only(account):
+    kpi = factories.revenue_kpi()
+    for number, value in ((1, 100), (6, 250)):
+        Actual.objects.create(account=account, kpi=kpi, month=month(number), value=value)
+    Actual.objects.create(account=account, kpi=kpi, month=month(12, YEAR - 1), value=999)
+    Actual.objects.create(account=account, kpi=margin_kpi(), month=month(1), value=999)
+    silent = factories.KeyAccountFactory()
+
+    sizes = dashboards.account_revenue(account_ids=[account.pk, silent.pk], fiscal_year=YEAR)
+
+    assert sizes == {account.pk: Decimal(350)}
+    assert str(dashboards.account_revenue.label) == "Revenue, fiscal year to date"
+
+
+def test_the_portfolio_matrix_sizes_bubbles_by_revenue_through_the_setting(account, settings):
+    assert settings.KAM_ACCOUNT_SIZE_PROVIDER == "controlling.dashboards.account_revenue"
+    Actual.objects.create(
+        account=account,
+        kpi=factories.revenue_kpi(),
+        month=month(1),
+        value=Decimal(4200),
+    )
+    matrix = portfolio_matrix(accounts=KeyAccount.objects.all())
+    assert [(p.account, p.size) for p in matrix.positions] == [(account, Decimal(4200))]
+    assert matrix.size_label == "Revenue, fiscal year to date"
+
+
+def test_costs_against_the_binding_budget_and_the_return_on_them(account):
+    factories.FrameRuleFactory(kind="cost_cap", kpi=None, min_change_percent=None, cost_cap=8000)
+    factories.FrameRuleFactory(
+        kind="cost_cap", kpi=None, min_change_percent=None, cost_cap=1, tier="strategic"
+    )
+    plan = plan_for(account, budget=Decimal(10000))
+    factories.MeasureFactory(plan=plan, planned_cost=4000, actual_cost=2500)
+    factories.MeasureFactory(plan=plan, planned_cost=3000, actual_cost=1500, status="cancelled")
+    margin = factories.GoalFactory(
+        plan=plan, kpi=margin_kpi(), baseline=Decimal(120000), annual_target=Decimal(130000)
+    )
+    state(margin, 110, ytd_plan=Decimal(30000), ytd_actual=Decimal(33000))
+    # Three months reported; April has a plan but no actual yet.
+    results(margin, {1: (10000, 11000), 2: (10000, 11000), 3: (10000, 11000), 4: (10000, None)})
+    revenue = factories.GoalFactory(plan=plan)
+    state(revenue, 90, ytd_plan=Decimal(300), ytd_actual=Decimal(270))
+    other = factories.KeyAccountFactory(name="Zeta")
+    other_plan = plan_for(other)
+    factories.MeasureFactory(plan=other_plan, planned_cost=0, actual_cost=1000)
+
+    lines = dashboards.cost_lines(accounts=[account.pk, other.pk], fiscal_year=YEAR)
+
+    line, other_line = lines
+    assert line.plan == plan and other_line.plan == other_plan
+    assert (line.planned_cost, line.actual_cost) == (7000, 4000)
+    assert line.budget == 8000  # the frame's cap binds below the expense limit
+    assert line.used_percent == Decimal("50.0")
+    assert not line.planned_over and not line.actual_over
+    # 33,000 year to date against 3/12 of last year's 120,000
+    assert line.margin_gained == Decimal(3000)
+    assert line.return_ratio == Decimal("0.75")
+    assert line.net_return == Decimal(-1000)
+    assert (line.revenue.plan, line.revenue.actual) == (300, 270)
+    assert other_line.budget == 8000
+    assert other_line.margin_gained is None and other_line.return_ratio is None
+
+    totals = dashboards.cost_totals(lines)
+    assert (totals.planned_cost, totals.actual_cost) == (7000, 5000)
+    assert (totals.budget, totals.plans_with_budget, totals.over_budget) == (16000, 2, 0)
+    assert (totals.margin_gained, totals.plans_with_margin) == (3000, 1)
+    assert totals.return_ratio == Decimal("0.75")  # only the plan whose gain is known
+
+
+def test_margin_gained_of_a_last_value_kpi_compares_with_the_whole_baseline(account):
+    kpi = margin_kpi()
+    kpi.rollup = "last"
+    kpi.save()
+    margin = factories.GoalFactory(plan=plan_for(account), kpi=kpi, baseline=Decimal(500))
+    state(margin, 100, ytd_actual=Decimal(650))
+    margin.refresh_from_db()
+    assert dashboards.margin_gained(margin, 4) == Decimal(150)
+
+
+def test_over_budget_is_flagged_and_counted(account):
+    plan = plan_for(account, budget=Decimal(1000))
+    factories.MeasureFactory(plan=plan, planned_cost=1500, actual_cost=1200)
+    (line,) = dashboards.cost_lines(accounts=[account.pk], fiscal_year=YEAR)
+    assert line.planned_over and line.actual_over
+    assert line.used_percent == Decimal("120.0")
+    assert dashboards.cost_totals([line]).over_budget == 1
+
+
+# --- selling dimensions ---------------------------------------------------------------------
+
+
+def test_the_funnel_counts_accounts_per_stage_and_reached(owner):
+    single = factories.KeyAccountFactory(owner=owner)
+    factories.SellingPositionFactory(account=single)
+    factories.KeyAccountFactory(owner=owner)  # buys nothing yet: single as well
+    cross = factories.KeyAccountFactory(owner=owner)
+    factories.SellingPositionFactory(account=cross)
+    factories.SellingPositionFactory(account=cross)
+    organisation = factories.KeyAccountFactory(owner=owner)
+    product = factories.OfferingFactory()
+    for _n in range(2):
+        site = factories.SiteFactory(account=organisation)
+        factories.SellingPositionFactory(account=organisation, offering=product, site=site)
+    solution = factories.KeyAccountFactory(owner=owner)
+    factories.SellingPositionFactory(
+        account=solution, offering=factories.OfferingFactory(kind="service", product_group=None)
+    )
+    joint = factories.KeyAccountFactory(owner=owner)
+    factories.SellingPositionFactory(account=joint, stage="joint_development")
+    ids = list(KeyAccount.objects.values_list("pk", flat=True))
+
+    steps = dashboards.selling_funnel(account_ids=ids)
+
+    assert [s.stage for s in steps] == PathStage.values
+    assert [s.accounts for s in steps] == [2, 1, 1, 1, 1]
+    assert [s.reached for s in steps] == [6, 4, 3, 2, 1]
+
+
+def test_whitespace_sums_open_potential_and_weights_it(owner):
+    first = factories.KeyAccountFactory(owner=owner, name="First")
+    factories.SellingPositionFactory(
+        account=first, stage="potential", potential_revenue=30000, probability=50
+    )
+    factories.SellingPositionFactory(
+        account=first, stage="offered", potential_revenue=10000, probability=20
+    )
+    factories.SellingPositionFactory(account=first, stage="sold", potential_revenue=99999)
+    second = factories.KeyAccountFactory(owner=owner, name="Second")
+    factories.SellingPositionFactory(
+        account=second, stage="potential", potential_revenue=50000, probability=10
+    )
+    hidden = factories.KeyAccountFactory(name="Not in the set")
+    factories.SellingPositionFactory(account=hidden, stage="potential", potential_revenue=1)
+
+    result = dashboards.whitespace(accounts=[first.pk, second.pk])
+
+    assert result.open_potential == Decimal(90000)
+    assert result.weighted_potential == Decimal(22000)  # 15,000 + 2,000 + 5,000
+    assert result.positions == 3
+    assert [(a.name, p, w) for a, p, w in result.top_accounts] == [
+        ("Second", Decimal(50000), Decimal(5000)),
+        ("First", Decimal(40000), Decimal(17000)),
+    ]
+
+
+# --- plan vs actual, cumulative -----------------------------------------------------------
+
+
+def test_cumulative_plan_and_actual_count_the_reporting_accounts(owner):
+    kpi = factories.revenue_kpi()
+    reporting = factories.KeyAccountFactory(owner=owner)
+    goal_a = factories.GoalFactory(plan=plan_for(reporting))
+    silent = factories.KeyAccountFactory(owner=owner)
+    goal_b = factories.GoalFactory(plan=plan_for(silent))
+    for number in range(1, 13):
+        factories.MonthlyTargetFactory(goal=goal_a, month=month(number), value=100)
+        factories.MonthlyTargetFactory(goal=goal_b, month=month(number), value=50)
+    Actual.objects.create(account=reporting, kpi=kpi, month=month(1), value=90)
+    Actual.objects.create(account=reporting, kpi=kpi, month=month(2), value=110)
+    no_goal = factories.KeyAccountFactory(owner=owner)
+    Actual.objects.create(account=no_goal, kpi=kpi, month=month(1), value=5000)
+    ids = [reporting.pk, silent.pk, no_goal.pk]
+
+    revenue, margin = dashboards.cumulative_series(accounts=ids, fiscal_year=YEAR)
+
+    assert revenue.plan == [100] * 12
+    assert revenue.actual == [90, 110] + [None] * 10
+    assert revenue.plan_cumulative[:3] == [100, 200, 300]
+    assert revenue.actual_cumulative == [90, 200] + [None] * 10
+    assert revenue.ytd == (200, 200)
+    assert revenue.ytd_percent == Decimal("100.0")
+    assert (revenue.accounts, revenue.planned) == (1, 2)
+    assert (margin.accounts, margin.planned) == (0, 0)
+    assert margin.ytd == (None, None)
+
+
+# --- deviations and approvals ---------------------------------------------------------------
+
+
+def test_deviations_worst_first_and_those_without_countermeasure_oldest_first(account):
+    plan = plan_for(account)
+    old_risk = deviation(goal(plan, 90), to_status="at_risk", days_ago=20)
+    new_off = deviation(goal(plan, 50), days_ago=2)
+    old_off = deviation(goal(plan, 40), days_ago=9)
+    answered_goal = goal(plan, 60)
+    measure = factories.MeasureFactory(plan=plan, is_countermeasure=True)
+    answered = deviation(answered_goal, days_ago=30, countermeasure=measure)
+    deviation(goal(plan, 50), days_ago=40, closed_at=timezone.now())
+    deviation(goal(plan_for(account, YEAR - 1), 10), days_ago=50)
+
+    summary = dashboards.deviation_summary(accounts=[account.pk], fiscal_year=YEAR)
+
+    assert summary.open_count == 4
+    assert summary.without_count == 3
+    assert summary.worst == [answered, old_off, new_off, old_risk]
+    assert summary.without_countermeasure == [old_risk, old_off, new_off]
+    assert [d.age_days() for d in summary.without_countermeasure] == [20, 9, 2]
+
+
+def test_the_approval_queue_keeps_only_the_filtered_accounts(leadership, account):
+    submitted = plan_for(account, YEAR + 1, status="submitted")
+    other = plan_for(factories.KeyAccountFactory(), status="submitted")
+    queue = dashboards.approvals(user=leadership, account_ids={account.pk})
+    assert [row.plan for row in queue] == [submitted]
+    assert other.pk not in [row.plan.pk for row in queue]
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+def filtered(user, **params):
+    visible = KeyAccount.objects.visible_to(user).not_archived()
+    return DashboardFilter(QueryDict(urlencode(params)), queryset=visible, current_year=YEAR)
+
+
+def test_filters_by_tier_owner_and_fiscal_year(leadership, owner, account):
+    other_owner = factories.UserFactory()
+    strategic = factories.KeyAccountFactory(owner=other_owner, tier="strategic")
+    plan_for(account, YEAR - 2)
+
+    assert list(filtered(leadership, tier="strategic").qs) == [strategic]
+    assert list(filtered(leadership, owner=str(owner.pk)).qs) == [account]
+    assert filtered(leadership).year == YEAR
+    assert filtered(leadership, fiscal_year=str(YEAR - 2)).year == YEAR - 2
+    # A year without any plan is not offered; the page falls back to the current one.
+    assert filtered(leadership, fiscal_year="1999").year == YEAR
+    choices = [value for value, _label in filtered(leadership).form.fields["fiscal_year"].choices]
+    assert choices == [str(YEAR), str(YEAR - 2)]
+
+
+def test_region_means_the_accounts_country_or_a_sites_country_or_region(leadership):
+    factories.KeyAccountFactory(name="German", country="DE")
+    swiss_with_plant = factories.KeyAccountFactory(name="Swiss", country="CH")
+    factories.SiteFactory(account=swiss_with_plant, country="DE", region="North")
+    british = factories.KeyAccountFactory(name="British", country="GB")
+    factories.SiteFactory(account=british, country="GB", region="north west")
+
+    def names(region):
+        return sorted(a.name for a in filtered(leadership, region=region).qs)
+
+    assert names("DE") == ["German", "Swiss"]
+    assert names("DE:North") == ["Swiss"]
+    # Not offered (a region is offered in its first spelling): ignored and reported.
+    assert names("DE:north") == ["British", "German", "Swiss"]
+    assert "region" in filtered(leadership, region="DE:north").errors
+    assert names("GB:north west") == ["British"]
+    assert names("CH") == ["Swiss"]
+    regions = dict(filtered(leadership).form.fields["region"].choices)
+    assert regions["DE:North"] == "Germany – North"
+    assert regions["GB:north west"] == "United Kingdom – north west"
+
+
+def test_the_dashboard_applies_the_filters(client, leadership, owner):
+    kept = full_account(owner, 1)
+    kept.tier = "strategic"
+    kept.save()
+    dropped = full_account(factories.UserFactory(), 2)
+    client.force_login(leadership)
+
+    response = client.get(URL, {"tier": "strategic", "fiscal_year": YEAR})
+
+    assert response.status_code == 200
+    assert [row.account for row in response.context["heatmap_rows"]] == [kept]
+    assert [line.account for line in response.context["costs"].page.object_list] == [kept]
+    assert response.context["accounts_count"] == 1
+    assert dropped.name not in response.content.decode()
+
+
+def test_htmx_filtering_renders_only_the_dashboard_partial(client, leadership, owner):
+    full_account(owner, 1)
+    client.force_login(leadership)
+    html = client.get(URL, {"tier": "key"}, headers={"HX-Request": "true"}).content.decode()
+    assert html.lstrip().startswith('<div id="dashboard"')
+    assert '<nav class="navbar' not in html
+    assert 'data-chart="dashboard-portfolio"' in html
+
+
+# --- the page --------------------------------------------------------------------------------
+
+
+def chart_config(html: str, chart_id: str) -> dict:
+    raw = html.split(f'<script id="{chart_id}" type="application/json">')[1]
+    return json.loads(raw.split("</script>")[0])
+
+
+def test_the_page_shows_every_section_with_links_to_its_sources(client, leadership, owner):
+    account = full_account(owner, 1)
+    plan = account.plans.get()
+    plan.status = "submitted"
+    plan.save()
+    client.force_login(leadership)
+
+    response = client.get(URL)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    for chart in ("dashboard-portfolio", "dashboard-funnel", "dashboard-revenue"):
+        assert f'data-chart="{chart}"' in html
+    portfolio = chart_config(html, "dashboard-portfolio")
+    points = {
+        p["label"]: (dataset["label"], p["url"])
+        for dataset in portfolio["data"]["datasets"]
+        for p in dataset["data"]
+    }
+    # (91 x 30 + 110 x 10 + 75 x 10) / 50 = 91.6 %: at risk
+    assert points[account.name] == ("At risk (85 to 95 %)", account.get_absolute_url())
+    assert [q["label"] for q in portfolio["kam"]["quadrants"]] == [
+        "Key strategic accounts",
+        "Key development accounts",
+        "Key status accounts",
+        "Key streamline accounts",
+    ]
+    funnel = chart_config(html, "dashboard-funnel")
+    assert funnel["kam"]["urls"][0] == reverse("goals:pipeline") + "?stage=single"
+    revenue = chart_config(html, "dashboard-revenue")
+    assert revenue["type"] == "line"
+    assert revenue["data"]["datasets"][1]["data"][0] == 95.0
+    for url in (
+        reverse("controlling:plan_controlling", args=[plan.pk]),
+        reverse("controlling:plan_actuals", args=[plan.pk]),
+        reverse("goals:frame", args=[plan.pk]),
+        reverse("goals:frame_check", args=[plan.pk]),
+        reverse("goals:approvals"),
+        reverse("goals:pipeline"),
+        account.plans.get().goals.get(kpi__code="revenue").deviations.get().get_absolute_url(),
+    ):
+        assert url in html, url
+
+
+def test_numbers_follow_the_language(client, leadership, owner):
+    account = full_account(owner, 1)
+    Actual.objects.filter(account=account, kpi__code="revenue").update(value=Decimal(1234567))
+    client.force_login(leadership)
+    html = client.get(URL, headers={"accept-language": "de"}).content.decode()
+    assert "1.234.567" in html
+
+
+def test_an_empty_portfolio_shows_empty_states(client, leadership):
+    client.force_login(leadership)
+    html = client.get(URL).content.decode()
+    for element in (
+        "portfolio-empty",
+        "heatmap-empty",
+        "worst-deviations-empty",
+        "dashboard-approvals-empty",
+        "costs-empty",
+        "whitespace-empty",
+        "series-empty-revenue",
+    ):
+        assert f'id="{element}"' in html, element
+
+
+def test_heatmap_sorts_worst_first_and_paginates(client, leadership, owner):
+    for n, percent in enumerate([90, 40, 120, None]):
+        account = factories.KeyAccountFactory(owner=owner, name=f"Account {n}")
+        goal(plan_for(account), percent)
+    for n in range(25):
+        factories.KeyAccountFactory(owner=owner, name=f"Unplanned {n:02}")
+    client.force_login(leadership)
+
+    response = client.get(URL, {"heatmap_sort": "attainment"})
+    rows = response.context["heatmap_rows"]
+    assert [r.account.name for r in rows[:4]] == [
+        "Account 1",
+        "Account 0",
+        "Account 2",
+        "Account 3",
+    ]
+    assert len(rows) == 20
+    page_two = client.get(URL, {"heatmap_sort": "attainment", "heatmap_page": 2})
+    assert len(page_two.context["heatmap_rows"]) == 9
+    assert "heatmap_page=1" in page_two.context["heatmap"].previous_url
+
+
+# --- visibility ------------------------------------------------------------------------------
+
+
+def test_a_manager_gets_the_dashboard_over_their_own_accounts_only(client, owner, account):
+    goal(plan_for(account), 80)
+    stranger = factories.KeyAccountFactory(name="Someone Else's AG")
+    goal(plan_for(stranger), 50)
+    deviation(stranger.plans.get().goals.get())
+    client.force_login(owner)
+
+    response = client.get(URL)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert [r.account for r in response.context["heatmap_rows"]] == [account]
+    assert "Someone Else" not in html
+    assert response.context["deviations"].open_count == 0
+    owners = list(response.context["filter"].form.fields["owner"].queryset)
+    assert owners == [owner]
+
+
+@pytest.mark.parametrize("persona", ["leadership", "administrator"])
+def test_leadership_and_administrators_see_every_account(client, persona, request, owner):
+    accounts = [full_account(owner, 1), full_account(factories.UserFactory(), 2)]
+    archived = factories.KeyAccountFactory(status="archived", name="Archived Ltd")
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.get(URL)
+
+    names = {r.account.name for r in response.context["heatmap_rows"]}
+    assert names == {a.name for a in accounts}
+    assert archived.name not in names
+    assert response.context["deviations"].open_count == 2
+
+
+@pytest.mark.parametrize(("name", "method"), URLS)
+def test_every_persona_may_read_both_pages_and_nobody_may_post(
+    client, request, account, name, method
+):
+    url = reverse(f"controlling:{name}")
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert "/auth/login/" in response.url
+    for persona in PERSONAS:
+        client.force_login(request.getfixturevalue(persona))
+        assert getattr(client, method)(url).status_code == 200, persona
+        assert client.post(url).status_code == 405, persona
+
+
+def test_the_start_page_sends_leadership_and_admins_to_the_dashboard(
+    client, leadership, administrator
+):
+    for user in (leadership, administrator):
+        client.force_login(user)
+        response = client.get("/")
+        assert response.status_code == 302
+        assert response.url == URL
+
+
+# --- query count -----------------------------------------------------------------------------
+
+
+def test_the_dashboard_costs_the_same_for_50_accounts_as_for_5(
+    client, leadership, django_assert_max_num_queries
+):
+    managers = [factories.UserFactory() for _n in range(3)]
+
+    def add(start, count):
+        for n in range(start, start + count):
+            full_account(managers[n % 3], n)
+
+    client.force_login(leadership)
+    add(0, 5)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as small:
+        client.get(URL)
+
+    add(5, 45)
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(URL)
+    assert response.context["accounts_count"] == 50
+    assert response.context["deviations"].open_count == 50
+    assert len(response.context["heatmap_rows"]) == 20
