@@ -64,12 +64,14 @@ def console_errors(page):
 
 @pytest.fixture
 def screenshot():
-    """Save a full-page screenshot into docs/screenshots/ only when KAM_SCREENSHOTS=1."""
-    folder = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    """Save a full-page screenshot of each page a browser test names: into build/screenshots/
+    on every run (for looking at what a run saw), into docs/screenshots/ with
+    KAM_SCREENSHOTS=1 (to refresh the documentation's pictures)."""
+    root = Path(__file__).resolve().parents[2]
+    docs = os.environ.get("KAM_SCREENSHOTS") == "1"
+    folder = root / "docs" / "screenshots" if docs else root / "build" / "screenshots"
 
     def take(page, name: str) -> None:
-        if os.environ.get("KAM_SCREENSHOTS") != "1":
-            return
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
