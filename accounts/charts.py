@@ -23,39 +23,34 @@ QUADRANT_AREAS = {
 }
 
 
-def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
-    """Bubbles per quadrant (one legend entry each); larger bubbles first, so small stay on top."""
+def sized_positions(matrix: PortfolioMatrix) -> tuple[list, dict[int, float]]:
+    """The matrix's positions, larger bubbles first so small ones stay on top, and each
+    account's bubble radius."""
     positions = sorted(matrix.positions, key=lambda p: (-float(p.size), p.account.name))
     radii = {
         p.account.pk: r
         for p, r in zip(positions, bubble_radii(p.size for p in positions), strict=True)
     }
-    datasets = []
-    for quadrant in PortfolioQuadrant:
-        colour = QUADRANT_COLOURS[quadrant]
-        points = [
-            {
-                "x": p.account.relative_strength,
-                "y": p.account.attractiveness,
-                "r": radii[p.account.pk],
-                "size": float(p.size),
-                "label": p.account.name,
-                "url": p.account.get_absolute_url(),
-            }
-            for p in positions
-            if p.quadrant == quadrant
-        ]
-        datasets.append(
-            {
-                "label": str(quadrant.label),
-                "data": points,
-                "backgroundColor": f"rgba({colour}, 0.55)",
-                "borderColor": f"rgb({colour})",
-                "borderWidth": 1,
-            }
-        )
+    return positions, radii
+
+
+def bubble(position, radius: float) -> dict:
+    account = position.account
+    return {
+        "x": account.relative_strength,
+        "y": account.attractiveness,
+        "r": radius,
+        "size": float(position.size),
+        "label": account.name,
+        "url": account.get_absolute_url(),
+    }
+
+
+def matrix_config(datasets: list[dict], *, size_label, quadrant_colour) -> dict:
+    """The bubble chart of attractiveness by relative strength with the four quadrants
+    shaded (`quadrant_colour(quadrant)` -> rgba) and named; charts.js draws the quadrants."""
     axis = {"min": 0, "max": 100, "ticks": {"stepSize": 10}}
-    config = {
+    return {
         "type": "bubble",
         "data": {"datasets": datasets},
         "options": {
@@ -67,18 +62,42 @@ def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
         },
         "kam": {
             "number": {"maximumFractionDigits": 0},
-            "size": {"label": matrix.size_label, "number": {"maximumFractionDigits": 0}},
+            "size": {"label": size_label, "number": {"maximumFractionDigits": 0}},
             "quadrants": [
                 {
                     "label": str(quadrant.label),
                     "x": list(QUADRANT_AREAS[quadrant][0]),
                     "y": list(QUADRANT_AREAS[quadrant][1]),
-                    "color": f"rgba({QUADRANT_COLOURS[quadrant]}, 0.06)",
+                    "color": quadrant_colour(quadrant),
                 }
                 for quadrant in PortfolioQuadrant
             ],
         },
     }
+
+
+def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
+    """Bubbles per quadrant (one legend entry each)."""
+    positions, radii = sized_positions(matrix)
+    datasets = []
+    for quadrant in PortfolioQuadrant:
+        colour = QUADRANT_COLOURS[quadrant]
+        datasets.append(
+            {
+                "label": str(quadrant.label),
+                "data": [
+                    bubble(p, radii[p.account.pk]) for p in positions if p.quadrant == quadrant
+                ],
+                "backgroundColor": f"rgba({colour}, 0.55)",
+                "borderColor": f"rgb({colour})",
+                "borderWidth": 1,
+            }
+        )
+    config = matrix_config(
+        datasets,
+        size_label=matrix.size_label,
+        quadrant_colour=lambda q: f"rgba({QUADRANT_COLOURS[q]}, 0.06)",
+    )
     columns = [
         Column(_("Key account")),
         Column(_("Quadrant")),

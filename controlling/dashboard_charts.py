@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.charts import QUADRANT_AREAS
+from accounts.charts import bubble, matrix_config, sized_positions
 from accounts.models import PortfolioQuadrant
 from accounts.selectors import PortfolioMatrix
-from kam.charts import ChartTable, Column, Row, bubble_radii
+from kam.charts import ChartTable, Column, Row
 
 from .dashboards import Attainment, Bands, CumulativeSeries, FunnelStep
 from .models import GoalStatus
@@ -56,14 +56,7 @@ def portfolio_chart(
     """The portfolio matrix (accounts.selectors.portfolio_matrix) with bubbles sized by revenue
     and coloured by goal attainment band, one dataset (legend entry) per band; the quadrants
     are shaded alike and named, since colour already says attainment."""
-    positions = sorted(matrix.positions, key=lambda p: (-float(p.size), p.account.name))
-    radii = dict(
-        zip(
-            (p.account.pk for p in positions),
-            bubble_radii(p.size for p in positions),
-            strict=True,
-        )
-    )
+    positions, radii = sized_positions(matrix)
     labels = band_labels(bands)
 
     def percent_of(position) -> Decimal | None:
@@ -75,14 +68,7 @@ def portfolio_chart(
             {
                 "label": labels[status],
                 "data": [
-                    {
-                        "x": p.account.relative_strength,
-                        "y": p.account.attractiveness,
-                        "r": radii[p.account.pk],
-                        "size": float(p.size),
-                        "label": p.account.name,
-                        "url": p.account.get_absolute_url(),
-                    }
+                    bubble(p, radii[p.account.pk])
                     for p in positions
                     if bands.status(percent_of(p)) == status
                 ],
@@ -91,33 +77,12 @@ def portfolio_chart(
                 "borderWidth": 1,
             }
         )
-    axis = {"min": 0, "max": 100, "ticks": {"stepSize": 10}}
-    config = {
-        "type": "bubble",
-        "data": {"datasets": datasets},
-        "options": {
-            "scales": {
-                "x": {**axis, "title": {"display": True, "text": _("Relative strength")}},
-                "y": {**axis, "title": {"display": True, "text": _("Account attractiveness")}},
-            },
-            "plugins": {"legend": {"position": "bottom"}},
-        },
-        "kam": {
-            "number": {"maximumFractionDigits": 0},
-            "size": {"label": size_label, "number": {"maximumFractionDigits": 0}},
-            "quadrants": [
-                {
-                    "label": str(quadrant.label),
-                    "x": list(QUADRANT_AREAS[quadrant][0]),
-                    "y": list(QUADRANT_AREAS[quadrant][1]),
-                    "color": "rgba(108, 117, 125, 0.05)"
-                    if quadrant in (PortfolioQuadrant.STRATEGIC, PortfolioQuadrant.STREAMLINE)
-                    else "rgba(108, 117, 125, 0.1)",
-                }
-                for quadrant in PortfolioQuadrant
-            ],
-        },
-    }
+    diagonal = (PortfolioQuadrant.STRATEGIC, PortfolioQuadrant.STREAMLINE)
+    config = matrix_config(
+        datasets,
+        size_label=size_label,
+        quadrant_colour=lambda q: f"rgba(108, 117, 125, {0.05 if q in diagonal else 0.1})",
+    )
     columns = [
         Column(_("Key account")),
         Column(_("Quadrant")),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 
+from .forms.selling import SellingPositionForm
 from .models import (
     AccountPlan,
     FrameRule,
@@ -154,20 +155,7 @@ class OfferingAdmin(admin.ModelAdmin):
 class SellingPositionAdminForm(forms.ModelForm):
     class Meta:
         model = SellingPosition
-        fields = [
-            "account",
-            "offering",
-            "site",
-            "stage",
-            "current_revenue",
-            "customer_spend",
-            "main_competitor",
-            "potential_revenue",
-            "probability",
-            "expected_month",
-            "next_step",
-            "owner",
-        ]
+        fields = ["account", *SellingPositionForm.Meta.fields]
 
     def clean(self):
         cleaned = super().clean()
