@@ -23,42 +23,61 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
+from django.db.models.functions import Cast, Coalesce, Lower, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountTeamMember, KeyAccount, Stakeholder
+from accounts.models import (
+    PORTFOLIO_MIDPOINT,
+    AccountTeamMember,
+    KeyAccount,
+    PortfolioQuadrant,
+    Stakeholder,
+    Tier,
+)
+from accounts.selectors import PortfolioPosition
 from goals.models import (
     OPEN_STAGES,
+    SOLD_STAGES,
     AccountPlan,
     FrameRule,
     FrameRuleKind,
     Goal,
     GoalArea,
     GoalKind,
+    KPIDefinition,
     Measure,
     MeasureStatus,
     MonthlyTarget,
+    OfferingKind,
     PathStage,
     Perspective,
     Rollup,
     SellingPosition,
+    SellingStage,
     fiscal_year_bounds,
     fiscal_year_for,
 )
-from goals.selectors.selling import dimension_metrics
+from goals.selectors.selling import SERVICE_KINDS
 from goals.selectors.workflow import QueuedPlan, approval_queue
 from goals.services.goals import month_label, plan_months
 
@@ -69,6 +88,8 @@ from .models import (
     STATUS_SEVERITY,
     Actual,
     Deviation,
+    GoalResult,
+    GoalState,
     GoalStatus,
     Notification,
     Threshold,
@@ -84,6 +105,28 @@ OPEN_MEASURE = (MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS)
 
 def current_fiscal_year(today: datetime.date | None = None) -> int:
     return fiscal_year_for(today or timezone.localdate())
+
+
+def without_jit() -> None:
+    """Switch PostgreSQL's JIT compilation off for the rest of the request's transaction.
+
+    The planner compiles a query to machine code when it expects it to be expensive; for the
+    aggregates of a large portfolio that compilation took 0.2 to 4 seconds per query in the
+    dashboard benchmark (bench/dashboard.py), many times what the query itself takes. With
+    ATOMIC_REQUESTS every request is one transaction, so SET LOCAL ends with it."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _sql(queryset: QuerySet) -> tuple[str, list] | None:
+    """The SQL and parameters of a queryset, to use inside hand-written SQL; None when it
+    selects nothing for certain (filtered by an empty list), which Django does not compile."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, list(params)
 
 
 # --- attainment --------------------------------------------------------------------------------
@@ -198,6 +241,68 @@ def attainment_bands() -> Bands:
     return Bands(on_track_from=100 - at_risk, at_risk_from=100 - off_track)
 
 
+def band_counts(*, accounts, fiscal_year: int, bands: Bands, total: int) -> dict[str, int]:
+    """How many of the accounts (`total` of them) are in each attainment band. One query: the
+    database computes each account's attainment and counts the bands, so no account row
+    leaves it; accounts without an attainment are the rest (no data).
+
+    Compared by multiplying, as exact on every database as `Attainment.of`: its percent,
+    rounded half up to a tenth, reaches a band's lower bound B exactly when the weighted sum
+    reaches (B - 0.05) x the weights."""
+    aggregates = _attainment_aggregates()
+    per_account = (
+        _plan_goals(accounts, fiscal_year)
+        .values("plan__account_id")
+        .annotate(weighted=aggregates["weighted"], weights=aggregates["weights"])
+        .values("weighted", "weights")
+        .order_by()
+    )
+    compiled = _sql(per_account)
+    if compiled is None:
+        return {**dict.fromkeys(GoalStatus.values, 0), GoalStatus.NO_DATA: total}
+    sql, params = compiled
+    half = Decimal("0.05")
+    on_track, at_risk = bands.on_track_from - half, bands.at_risk_from - half
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT SUM(CASE WHEN weighted >= %s * weights THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN weighted >= %s * weights AND weighted < %s * weights
+                                THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN weighted < %s * weights THEN 1 ELSE 0 END)
+                FROM ({sql}) attainment WHERE weights > 0""",
+            [on_track, at_risk, on_track, at_risk, *params],
+        )
+        on, risk, off = (n or 0 for n in cursor.fetchone())
+    return {
+        GoalStatus.ON_TRACK: on,
+        GoalStatus.AT_RISK: risk,
+        GoalStatus.OFF_TRACK: off,
+        GoalStatus.NO_DATA: total - on - risk - off,
+    }
+
+
+def heatmap_accounts(*, accounts: QuerySet[KeyAccount], fiscal_year: int, sort: str) -> QuerySet:
+    """The accounts in the heatmap's order, for the database to paginate: by name, or worst
+    attainment first (accounts without one last, then by name)."""
+    if sort != "attainment":
+        return accounts.order_by(Lower("name"), "pk")
+    aggregates = _attainment_aggregates()
+    # A float is exact enough to order by, and divides alike on every database.
+    percent = (
+        Goal.objects.filter(plan__account=OuterRef("pk"), plan__fiscal_year=fiscal_year)
+        .values("plan__account")
+        .annotate(
+            percent=Cast(aggregates["weighted"], FloatField())
+            / Cast(NullIf(aggregates["weights"], 0), FloatField())
+        )
+        .values("percent")
+        .order_by()
+    )
+    return accounts.annotate(attainment_rank=Subquery(percent)).order_by(
+        F("attainment_rank").asc(nulls_last=True), Lower("name"), "pk"
+    )
+
+
 # --- revenue (the portfolio matrix's bubble size) ------------------------------------------------
 
 
@@ -225,6 +330,77 @@ def account_revenue(*, account_ids: Iterable[int], fiscal_year: int | None = Non
 account_revenue.label = _("Revenue, fiscal year to date")
 
 
+# The portfolio chart draws the accounts with the largest revenue: a bubble chart of
+# thousands of accounts is unreadable and would weigh megabytes; the quadrant counts cover all.
+PORTFOLIO_BUBBLES = 100
+
+
+@dataclass
+class Portfolio:
+    """The KAM portfolio matrix of a set of accounts (cf. accounts.selectors.PortfolioMatrix):
+    every scored account counted per quadrant, and those with the largest revenue placed."""
+
+    positions: list[PortfolioPosition]  # the largest `limit` scored accounts, by revenue
+    counts: dict[str, int]  # per quadrant
+    scored: int
+    unscored: int
+
+
+def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -> Portfolio:
+    """Quadrant counts, and the `limit` scored accounts with the largest revenue in the fiscal
+    year (as `account_revenue` sums it) with their owners, largest first. Two queries."""
+    attractive, strong = (
+        Q(attractiveness__gte=PORTFOLIO_MIDPOINT),
+        Q(relative_strength__gte=PORTFOLIO_MIDPOINT),
+    )
+    unattractive, weak = (
+        Q(attractiveness__lt=PORTFOLIO_MIDPOINT),
+        Q(relative_strength__lt=PORTFOLIO_MIDPOINT),
+    )
+    counts = accounts.aggregate(
+        **{
+            PortfolioQuadrant.STRATEGIC: Count("pk", filter=attractive & strong),
+            PortfolioQuadrant.DEVELOPMENT: Count("pk", filter=attractive & weak),
+            PortfolioQuadrant.STATUS: Count("pk", filter=unattractive & strong),
+            PortfolioQuadrant.STREAMLINE: Count("pk", filter=unattractive & weak),
+            "all": Count("pk"),
+        }
+    )
+    total = counts.pop("all")
+    start, end = fiscal_year_bounds(fiscal_year)
+    revenue = (
+        Actual.objects.filter(
+            account=OuterRef("pk"), kpi__code=REVENUE, month__gte=start, month__lte=end
+        )
+        .values("account")
+        .annotate(total=Sum("value"))
+        .values("total")
+        .order_by()
+    )
+    largest = (
+        accounts.filter(attractiveness__isnull=False, relative_strength__isnull=False)
+        .annotate(
+            revenue=Coalesce(
+                Subquery(revenue),
+                Value(Decimal(0)),
+                output_field=DecimalField(max_digits=20, decimal_places=2),
+            )
+        )
+        .select_related("owner")
+        .order_by("-revenue", Lower("name"), "pk")[:limit]
+    )
+    positions = [
+        PortfolioPosition(
+            account=account,
+            quadrant=PortfolioQuadrant.of(account.attractiveness, account.relative_strength),
+            size=account.revenue,
+        )
+        for account in largest
+    ]
+    scored = sum(counts.values())
+    return Portfolio(positions=positions, counts=counts, scored=scored, unscored=total - scored)
+
+
 # --- the manager home ----------------------------------------------------------------------------
 
 
@@ -243,6 +419,13 @@ def my_accounts(user) -> QuerySet[KeyAccount]:
         )
         .order_by("owned", "name", "pk")
     )
+
+
+def _my_account_ids(user) -> list[int]:
+    """The ids of `my_accounts`, as a list: a person's own accounts are few, and the database
+    plans the home's queries well from a short list of ids, where the visibility rule's "owner
+    or team member" leaves it guessing thousands of accounts (and scanning every goal)."""
+    return list(my_accounts(user).values_list("pk", flat=True))
 
 
 @dataclass
@@ -298,10 +481,17 @@ def _severity() -> Case:
 def my_open_deviations(*, user) -> QuerySet[Deviation]:
     """Open deviations of goals the user owns or on the user's accounts, worst first, then
     oldest first."""
+    # Two sets of goals united, each found through an index: "owner or account" as one
+    # condition made the database walk every open deviation (80 ms at 10,000 accounts).
+    goals = (
+        Goal.objects.filter(owner=user)
+        .values("pk")
+        .order_by()
+        .union(Goal.objects.filter(plan__account__in=_my_account_ids(user)).values("pk").order_by())
+    )
     return (
         deviations_visible_to(user)
-        .filter(closed_at__isnull=True)
-        .filter(Q(goal__owner=user) | Q(goal__plan__account__in=my_accounts(user).values("pk")))
+        .filter(closed_at__isnull=True, goal__in=goals)
         .select_related("goal__plan__account", "goal__owner")
         .annotate(severity_rank=_severity())
         .order_by("-severity_rank", "opened_at", "pk")
@@ -318,7 +508,7 @@ def my_due_measures(*, user, today: datetime.date) -> QuerySet[Measure]:
             status__in=OPEN_MEASURE,
             due_date__lte=today + datetime.timedelta(days=DUE_WITHIN_DAYS),
         )
-        .filter(Q(owner=user) | Q(plan__account__in=my_accounts(user).values("pk")))
+        .filter(Q(owner=user) | Q(plan__account__in=_my_account_ids(user)))
         .select_related("plan__account", "owner")
         .order_by("due_date", "pk")
     )
@@ -339,7 +529,7 @@ def my_overdue_contacts(*, user, today: datetime.date) -> list[OverdueContact]:
     longest overdue. One query; unlike accounts.selectors.overdue_contacts, which reads every
     account's stakeholders for the reminder, this reads only the user's accounts."""
     stakeholders = (
-        Stakeholder.objects.filter(account__in=my_accounts(user).values("pk"))
+        Stakeholder.objects.filter(account__in=_my_account_ids(user))
         .with_last_contact()
         .select_related("account")
         .order_by("account__name", "name", "pk")
@@ -454,10 +644,15 @@ def deviation_summary(*, accounts, fiscal_year: int, limit: int = 10) -> Deviati
     )
 
 
-def approvals(*, user, account_ids: set[int]) -> list[QueuedPlan]:
+def approvals(*, user, account_ids) -> list[QueuedPlan]:
     """The approval queue (goals.selectors.workflow.approval_queue) of the filtered accounts,
-    of every fiscal year: plans for next year are submitted during this one."""
-    return [row for row in approval_queue(user=user) if row.plan.account_id in account_ids]
+    of every fiscal year: plans for next year are submitted during this one. `account_ids`:
+    a set of ids, or a queryset of accounts (then one more query, for the queued ones only)."""
+    queue = approval_queue(user=user)
+    if isinstance(account_ids, QuerySet):
+        queued = {row.plan.account_id for row in queue}
+        account_ids = set(account_ids.filter(pk__in=queued).values_list("pk", flat=True))
+    return [row for row in queue if row.plan.account_id in account_ids]
 
 
 # --- costs and return --------------------------------------------------------------------------
@@ -573,14 +768,19 @@ class CostTotals:
 
 def cost_lines(*, accounts, fiscal_year: int) -> list[CostLine]:
     """Every plan of the fiscal year of the accounts (ids or a queryset), with its costs and
-    return. Five queries however many plans: plans with their accounts, measure sums, the
-    revenue and contribution margin goals with their states, months reported per goal, cost
-    caps."""
+    return, by account name. Five queries however many plans (see `cost_lines_for`)."""
     plans = list(
         AccountPlan.objects.filter(account__in=accounts, fiscal_year=fiscal_year)
         .select_related("account")
         .order_by("account__name", "pk")
     )
+    return cost_lines_for(plans)
+
+
+def cost_lines_for(plans: list[AccountPlan]) -> list[CostLine]:
+    """The cost lines of these plans (their accounts loaded), in their order. Four queries
+    however many plans: measure sums, the revenue and contribution margin goals with their
+    states, months reported per margin goal, cost caps."""
     plan_ids = [p.pk for p in plans]
     costs = {
         row["plan_id"]: row
@@ -599,9 +799,13 @@ def cost_lines(*, accounts, fiscal_year: int) -> list[CostLine]:
         .order_by("plan_id", "order", "pk")
     )
     reported = dict(
-        Goal.objects.filter(pk__in=[g.pk for g in goals])
-        .annotate(n=Count("results", filter=Q(results__actual__isnull=False)))
-        .values_list("pk", "n")
+        GoalResult.objects.filter(
+            goal__in=[g.pk for g in goals if g.kpi.code == CONTRIBUTION_MARGIN],
+            actual__isnull=False,
+        )
+        .values("goal_id")
+        .annotate(n=Count("pk"))
+        .values_list("goal_id", "n")
         .order_by()
     )
     first: dict[tuple[int, str], Goal] = {}
@@ -631,6 +835,164 @@ def cost_lines(*, accounts, fiscal_year: int) -> list[CostLine]:
     return lines
 
 
+def _plan_figures(*, accounts: QuerySet[KeyAccount], fiscal_year: int) -> tuple[str, list]:
+    """SQL of one row per plan of the fiscal year of the accounts, with what the costs table
+    sorts and totals by, as `cost_lines_for` computes it for the plans shown: id, lowercased
+    account name, account id, `planned` and `actual` measure costs, the `binding` budget,
+    and `gain12`, the contribution margin gained times twelve (exact without dividing, which
+    SQLite would do in integers).
+
+    Joins of grouped tables rather than a subquery per plan: at 10,000 plans the database
+    answers in tens of milliseconds instead of seconds."""
+    q = connection.ops.quote_name
+    caps = cost_caps()
+    tier_caps = [
+        (tier, cap) for tier in Tier.values if (cap := binding_budget(None, tier, caps)) is not None
+    ]
+    cap_sql = "NULL"
+    cap_params: list = []
+    if tier_caps:
+        cap_sql = "CASE a.tier " + " ".join("WHEN %s THEN %s" for _tier in tier_caps) + " END"
+        cap_params = [value for pair in tier_caps for value in pair]
+    accounts_sql, accounts_params = _sql(accounts.values("pk")) or ("SELECT NULL WHERE 1 = 0", [])
+    plans_sql = (
+        f"SELECT id FROM {AccountPlan._meta.db_table} "
+        f"WHERE fiscal_year = %s AND account_id IN ({accounts_sql})"
+    )
+    plans_params = [fiscal_year, *accounts_params]
+    # Grouped derived tables, each limited to these plans; months reported come through the
+    # unique (goal, month) index of the results.
+    sql = f"""
+        SELECT p.id, LOWER(a.name) AS name, p.account_id,
+               COALESCE(cost.planned, 0) AS planned,
+               COALESCE(cost.actual, 0) AS actual,
+               CASE WHEN p.budget IS NULL THEN {cap_sql}
+                    WHEN {cap_sql} IS NULL OR p.budget <= {cap_sql} THEN p.budget
+                    ELSE {cap_sql} END AS binding,
+               CASE WHEN margin.baseline IS NULL OR state.ytd_actual IS NULL THEN NULL
+                    WHEN margin.rollup = %s
+                    THEN 12 * state.ytd_actual - margin.baseline * COALESCE(reported.months, 0)
+                    ELSE 12 * (state.ytd_actual - margin.baseline)
+               END AS gain12
+        FROM {AccountPlan._meta.db_table} p
+        JOIN {KeyAccount._meta.db_table} a ON a.id = p.account_id
+        LEFT JOIN (
+            SELECT m.plan_id, SUM(m.planned_cost) AS planned, SUM(m.actual_cost) AS actual
+            FROM {Measure._meta.db_table} m
+            WHERE m.plan_id IN ({plans_sql})
+            GROUP BY m.plan_id
+        ) cost ON cost.plan_id = p.id
+        LEFT JOIN (
+            SELECT g.id, g.plan_id, g.baseline, k.rollup,
+                   ROW_NUMBER() OVER (PARTITION BY g.plan_id ORDER BY g.{q("order")}, g.id) AS n
+            FROM {Goal._meta.db_table} g
+            JOIN {KPIDefinition._meta.db_table} k ON k.id = g.kpi_id
+            WHERE g.kind = %s AND k.code = %s AND g.plan_id IN ({plans_sql})
+        ) margin ON margin.plan_id = p.id AND margin.n = 1
+        LEFT JOIN {GoalState._meta.db_table} state ON state.goal_id = margin.id
+        LEFT JOIN (
+            SELECT r.goal_id, COUNT(*) AS months
+            FROM {GoalResult._meta.db_table} r
+            JOIN {Goal._meta.db_table} g ON g.id = r.goal_id
+            JOIN {KPIDefinition._meta.db_table} k ON k.id = g.kpi_id
+            WHERE r.actual IS NOT NULL AND k.code = %s AND g.plan_id IN ({plans_sql})
+            GROUP BY r.goal_id
+        ) reported ON reported.goal_id = margin.id
+        WHERE p.id IN ({plans_sql})"""
+    params = [
+        *cap_params,
+        *cap_params,
+        *cap_params,
+        *cap_params,
+        Rollup.SUM,
+        *plans_params,
+        GoalKind.QUANTITATIVE,
+        CONTRIBUTION_MARGIN,
+        *plans_params,
+        CONTRIBUTION_MARGIN,
+        *plans_params,
+        *plans_params,
+    ]
+    return sql, params
+
+
+# The costs table's orders (SQL over the plan figures). A float ranks the return alike on
+# every database.
+COST_ORDERS = {
+    "name": "name, account_id, id",
+    "cost": "actual DESC, name, account_id, id",
+    # Lowest return first: where money went without margin to show for it.
+    "return": "(rank IS NULL), rank, name, account_id, id",
+}
+RANK = "CAST(gain12 AS DOUBLE PRECISION) / (12 * NULLIF(actual, 0))"
+
+
+class PlanOrder:
+    """The plans of the costs table in one order, for a Paginator: counted and sliced by the
+    database; a slice loads its plans with their accounts."""
+
+    def __init__(self, figures: tuple[str, list], order: str, count: int):
+        self.figures, self.order, self._count = figures, order, count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, key: slice) -> list[AccountPlan]:
+        start, stop = key.start or 0, self._count if key.stop is None else key.stop
+        sql, params = self.figures
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM (SELECT id, name, account_id, actual, {RANK} AS rank "
+                f"FROM ({sql}) figures) ranked "
+                f"ORDER BY {COST_ORDERS[self.order]} LIMIT %s OFFSET %s",
+                [*params, max(0, stop - start), start],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        plans = AccountPlan.objects.select_related("account").in_bulk(ids)
+        return [plans[pk] for pk in ids]
+
+
+@dataclass
+class CostTable:
+    totals: CostTotals
+    plans: PlanOrder
+
+
+def cost_table(*, accounts: QuerySet[KeyAccount], fiscal_year: int, sort: str) -> CostTable:
+    """The costs table over every plan of the fiscal year of the accounts: `cost_totals` of
+    all of them added up in the database (one query; the margin gained adds the plans'
+    unrounded gains, where the lines round each to the cent), and the plans in the order
+    `sort` names, for a page of them to be shown (`cost_lines_for`)."""
+    figures = _plan_figures(accounts=accounts, fiscal_year=fiscal_year)
+    sql, params = figures
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT COUNT(*), SUM(planned), SUM(actual), SUM(binding),
+                       SUM(CASE WHEN binding IS NOT NULL THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN actual > binding THEN 1 ELSE 0 END),
+                       SUM(gain12),
+                       SUM(CASE WHEN gain12 IS NOT NULL THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN gain12 IS NOT NULL THEN actual ELSE 0 END)
+                FROM ({sql}) figures""",
+            params,
+        )
+        count, planned, actual, budget, budgets, over, gain12, gains, gain_cost = cursor.fetchone()
+    totals = CostTotals(
+        planned_cost=_decimal(planned),
+        actual_cost=_decimal(actual),
+        budget=_decimal(budget),
+        plans_with_budget=budgets or 0,
+        over_budget=over or 0,
+        margin_gained=_decimal(Decimal(str(gain12 or 0)) / 12),
+        plans_with_margin=gains or 0,
+        cost_with_margin=_decimal(gain_cost),
+    )
+    return CostTable(totals=totals, plans=PlanOrder(figures, sort, count))
+
+
 def cost_totals(lines: Iterable[CostLine]) -> CostTotals:
     totals = CostTotals()
     for line in lines:
@@ -658,12 +1020,60 @@ class FunnelStep:
     reached: int  # at this stage or further along the path
 
 
-def selling_funnel(*, account_ids: list[int]) -> list[FunnelStep]:
+def selling_funnel(*, account_ids, total: int | None = None) -> list[FunnelStep]:
     """Accounts per stage of the path of the three selling dimensions (the highest stage each
-    has reached, goals.selectors.selling.dimension_metrics), and how many reached at least
-    each stage. Six queries for any number of accounts."""
-    metrics = dimension_metrics(account_ids=account_ids)
-    counts = Counter(m.path_stage for m in metrics.values())
+    has reached, as goals.selectors.selling.dimension_metrics and path_stage_for define it),
+    and how many reached at least each stage. `account_ids`: ids, or a queryset of them with
+    `total` saying how many. One query, counted in the database however many accounts.
+
+    Of the dimension metrics the path needs four figures per account: joint developments,
+    services or solutions sold, sites served and products sold. Products counts the products
+    sold directly: one bought inside a sold solution counts only when a solution is sold, and
+    then the account is at up-selling already."""
+    sold = Q(stage__in=SOLD_STAGES)
+    per_account = (
+        SellingPosition.objects.filter(account__in=account_ids)
+        .values("account_id")
+        .annotate(
+            joint=Count("pk", filter=Q(stage=SellingStage.JOINT_DEVELOPMENT)),
+            solutions=Count(
+                "pk",
+                filter=sold & (Q(offering__kind__in=SERVICE_KINDS) | Q(stage=SellingStage.BUNDLED)),
+            ),
+            sites=Count("site", filter=sold & Q(site__isnull=False), distinct=True),
+            products=Count(
+                "offering", filter=sold & Q(offering__kind=OfferingKind.PRODUCT), distinct=True
+            ),
+        )
+        .values("joint", "solutions", "sites", "products")
+        .order_by()
+    )
+    compiled = _sql(per_account)
+    counts = Counter()
+    if total is None:
+        total = len(set(account_ids))
+    if compiled is not None:
+        sql, params = compiled
+        # path_stage_for(), checked from the top.
+        stage = (
+            "CASE WHEN joint > 0 THEN %s WHEN solutions > 0 THEN %s WHEN sites >= 2 THEN %s "
+            "WHEN products >= 2 THEN %s ELSE %s END"
+        )
+        stages = [
+            PathStage.JOINT_DEVELOPMENT,
+            PathStage.UP_SELLING,
+            PathStage.CROSS_ORGANISATION,
+            PathStage.CROSS_PRODUCT,
+            PathStage.SINGLE,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {stage}, COUNT(*) FROM ({sql}) positions GROUP BY {stage}",
+                [*stages, *params, *stages],
+            )
+            counts.update(dict(cursor.fetchall()))
+    # Accounts without any position are at the first stage.
+    counts[PathStage.SINGLE] += total - sum(counts.values())
     steps, reached = [], 0
     for value, label in reversed(PathStage.choices):
         reached += counts[value]
@@ -681,7 +1091,7 @@ class Whitespace:
 
 def whitespace(*, accounts, top: int = 5) -> Whitespace:
     """Open potential (positions at potential identified or offered) of the accounts, also
-    weighted by probability, and the accounts with the largest. Two queries."""
+    weighted by probability, and the accounts with the largest. Three queries."""
     positions = SellingPosition.objects.filter(account__in=accounts, stage__in=OPEN_STAGES)
     weighted = ExpressionWrapper(
         F("potential_revenue") * F("probability") / 100,
@@ -691,30 +1101,20 @@ def whitespace(*, accounts, top: int = 5) -> Whitespace:
         potential=Sum("potential_revenue"), weighted=Sum(weighted), n=Count("pk")
     )
     ranked = list(
-        KeyAccount.objects.filter(pk__in=positions.values("account_id"))
-        .annotate(
-            potential=Sum(
-                "selling_positions__potential_revenue",
-                filter=Q(selling_positions__stage__in=OPEN_STAGES),
-            ),
-            weighted=Sum(
-                ExpressionWrapper(
-                    F("selling_positions__potential_revenue")
-                    * F("selling_positions__probability")
-                    / 100,
-                    output_field=DecimalField(max_digits=20, decimal_places=2),
-                ),
-                filter=Q(selling_positions__stage__in=OPEN_STAGES),
-            ),
-        )
+        positions.values("account_id")
+        .annotate(potential=Sum("potential_revenue"), weighted=Sum(weighted))
         .filter(potential__gt=0)
-        .order_by("-potential", "name", "pk")[:top]
+        .order_by("-potential", "account__name", "account_id")[:top]
     )
+    names = KeyAccount.objects.in_bulk([row["account_id"] for row in ranked])
     return Whitespace(
         open_potential=_decimal(totals["potential"]),
         weighted_potential=_decimal(totals["weighted"]),
         positions=totals["n"],
-        top_accounts=[(a, _decimal(a.potential), _decimal(a.weighted)) for a in ranked],
+        top_accounts=[
+            (names[row["account_id"]], _decimal(row["potential"]), _decimal(row["weighted"]))
+            for row in ranked
+        ],
     )
 
 
@@ -791,25 +1191,34 @@ KPI_LABELS = {REVENUE: _("Revenue"), CONTRIBUTION_MARGIN: _("Contribution margin
 def cumulative_series(*, accounts, fiscal_year: int) -> list[CumulativeSeries]:
     """Revenue and contribution margin of the accounts' plans of the fiscal year, plan against
     actual by month. Plan: the monthly targets of the quantitative goals on the KPI, summed
-    (two goals on one KPI in a plan add up, as in the actuals grid). Four queries."""
+    (two goals on one KPI in a plan add up, as in the actuals grid). Three queries.
+
+    "Reported" and "has a goal" are asked per goal and per actual with EXISTS, which the
+    database answers with an index lookup each, rather than as lists of accounts per KPI."""
     months = plan_months(fiscal_year)
     codes = list(KPI_LABELS)
     goals = Goal.objects.filter(
-        plan__fiscal_year=fiscal_year, plan__account__in=accounts, kind=GoalKind.QUANTITATIVE
+        plan__fiscal_year=fiscal_year,
+        plan__account__in=accounts,
+        kind=GoalKind.QUANTITATIVE,
+        kpi__code__in=codes,
     )
     in_year = Q(month__gte=months[0], month__lte=months[-1])
-    planned = {code: goals.filter(kpi__code=code).values("plan__account_id") for code in codes}
-    reported = Q()
-    for code in codes:
-        reported |= Q(kpi__code=code, account__in=planned[code])
-    actuals = Actual.objects.filter(reported, in_year)
-    targets = Q()
-    for code in codes:
-        reporting = actuals.filter(kpi__code=code).values("account_id")
-        targets |= Q(goal__kpi__code=code, goal__plan__account__in=reporting)
+    # The actuals of accounts whose plan has a goal on the actual's KPI.
+    actuals = Actual.objects.filter(in_year, kpi__code__in=codes).filter(
+        Exists(goals.filter(plan__account=OuterRef("account_id"), kpi=OuterRef("kpi_id")))
+    )
+    # The goals whose account reported on the goal's KPI in the year: their targets count.
+    reporting = goals.filter(
+        Exists(
+            Actual.objects.filter(
+                in_year, account=OuterRef("plan__account_id"), kpi=OuterRef("kpi_id")
+            )
+        )
+    )
     plans = {
         (code, month): total
-        for code, month, total in MonthlyTarget.objects.filter(targets, goal__in=goals)
+        for code, month, total in MonthlyTarget.objects.filter(goal__in=reporting)
         .values("goal__kpi__code", "month")
         .annotate(total=Sum("value"))
         .values_list("goal__kpi__code", "month", "total")
@@ -822,19 +1231,18 @@ def cumulative_series(*, accounts, fiscal_year: int) -> list[CumulativeSeries]:
         .values_list("kpi__code", "month", "total")
         .order_by()
     }
-    planned_counts = dict(
-        goals.filter(kpi__code__in=codes)
-        .values("kpi__code")
-        .annotate(n=Count("plan__account_id", distinct=True))
-        .values_list("kpi__code", "n")
+    counts = {
+        code: (planned, reported)
+        for code, planned, reported in goals.values("kpi__code")
+        .annotate(
+            planned=Count("plan__account_id", distinct=True),
+            reported=Count(
+                "plan__account_id", distinct=True, filter=Q(pk__in=reporting.values("pk"))
+            ),
+        )
+        .values_list("kpi__code", "planned", "reported")
         .order_by()
-    )
-    reporting_counts = dict(
-        actuals.values("kpi__code")
-        .annotate(n=Count("account_id", distinct=True))
-        .values_list("kpi__code", "n")
-        .order_by()
-    )
+    }
     return [
         CumulativeSeries(
             code=code,
@@ -842,8 +1250,8 @@ def cumulative_series(*, accounts, fiscal_year: int) -> list[CumulativeSeries]:
             months=months,
             plan=[_decimal(plans.get((code, m))) for m in months],
             actual=[_decimal(sums[(code, m)]) if (code, m) in sums else None for m in months],
-            accounts=reporting_counts.get(code, 0),
-            planned=planned_counts.get(code, 0),
+            accounts=counts.get(code, (0, 0))[1],
+            planned=counts.get(code, (0, 0))[0],
         )
         for code in codes
     ]

@@ -212,7 +212,7 @@ def _quantitative_select(scope: Scope) -> tuple[dict[str, str], str, tuple]:
                        CASE r_rollup
                             WHEN {total} THEN r_sum_plan
                             WHEN {average} THEN r_sum_plan * 1.0 / NULLIF(r_count, 0)
-                            ELSE last_plan END AS ytd_plan,
+                            ELSE CASE WHEN r_count > 0 THEN last_plan END END AS ytd_plan,
                        CASE r_rollup
                             WHEN {total} THEN r_sum_actual
                             WHEN {average} THEN r_sum_actual * 1.0 / NULLIF(r_count, 0)

@@ -12,13 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import KeyAccount, PortfolioQuadrant
-from accounts.selectors import portfolio_matrix
 from goals.models import GoalArea, Perspective
 
 from . import dashboard_charts as charts
 from . import dashboards
 from .dashboard_filters import DashboardFilter
-from .models import GoalStatus
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -26,27 +24,8 @@ HEATMAP_PAGE_SIZE = 20
 COSTS_PAGE_SIZE = 20
 
 
-def _worst_first(account, attainment: dict) -> tuple:
-    """Lowest attainment first; accounts without one last, by name."""
-    percent = attainment[account.pk].percent if account.pk in attainment else None
-    return (percent is None, percent or 0, account.name.casefold(), account.pk)
-
-
-HEATMAP_SORTS = {
-    "name": lambda account, attainment: (account.name.casefold(), account.pk),
-    "attainment": _worst_first,
-}
-COST_SORTS = {
-    "name": lambda line: (line.account.name.casefold(), line.account.pk),
-    "cost": lambda line: (-line.actual_cost, line.account.name.casefold(), line.account.pk),
-    # Lowest return first: where money went without margin to show for it.
-    "return": lambda line: (
-        line.return_ratio is None,
-        line.return_ratio or 0,
-        line.account.name.casefold(),
-        line.account.pk,
-    ),
-}
+# The heatmap's orders (dashboards.heatmap_accounts): by name, or worst attainment first.
+HEATMAP_SORTS = ("name", "attainment")
 
 
 @dataclass
@@ -82,6 +61,7 @@ def _section(request, items, size: int, param: str, anchor: str) -> Section:
 def home(request: HttpRequest) -> HttpResponse:
     """The manager's start of the day: their accounts with plan status and attainment, their
     open deviations, measures due, contacts overdue and unread alerts."""
+    dashboards.without_jit()
     user = request.user
     today = timezone.localdate()
     fiscal_year = dashboards.current_fiscal_year(today)
@@ -131,71 +111,71 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Leadership's view across the portfolio. Everyone may open it; it covers the accounts
-    the user may see, so a manager gets the same page over their own accounts."""
+    the user may see, so a manager gets the same page over their own accounts.
+
+    A fixed number of queries and a page of the same size for any number of accounts:
+    figures over the whole filtered set are added up in the database, and only the accounts
+    shown (a page of each table, the largest accounts in the portfolio chart) are loaded."""
+    dashboards.without_jit()
     user = request.user
     visible = KeyAccount.objects.visible_to(user).not_archived()
+    if not user.sees_all_accounts:
+        # A manager's accounts are few; as a list of ids they let the database plan each
+        # aggregate for those few, where "owner or team member" makes it expect thousands.
+        visible = KeyAccount.objects.filter(pk__in=list(visible.values_list("pk", flat=True)))
     dashboard_filter = DashboardFilter(
         request.GET, queryset=visible, current_year=dashboards.current_fiscal_year()
     )
     fiscal_year = dashboard_filter.year
-    selected = dashboard_filter.qs
+    selected = dashboard_filter.qs.order_by()
+    accounts_count = selected.count()
 
-    matrix = portfolio_matrix(accounts=selected)
-    accounts = sorted(
-        [p.account for p in matrix.positions] + matrix.unscored, key=lambda a: a.name.casefold()
-    )
-    # Sized by the chosen year's revenue whatever KAM_ACCOUNT_SIZE_PROVIDER sizes by.
-    revenue = dashboards.account_revenue(
-        account_ids=[p.account.pk for p in matrix.positions], fiscal_year=fiscal_year
-    )
-    for position in matrix.positions:
-        position.size = revenue.get(position.account.pk) or 0
-    size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
-
-    attainment = dashboards.account_attainment(accounts=selected, fiscal_year=fiscal_year)
     bands = dashboards.attainment_bands()
-    band_counts = dict.fromkeys(GoalStatus.values, 0)
-    for account in accounts:
-        percent = attainment[account.pk].percent if account.pk in attainment else None
-        band_counts[bands.status(percent)] += 1
+    matrix = dashboards.portfolio(
+        accounts=selected, fiscal_year=fiscal_year, limit=dashboards.PORTFOLIO_BUBBLES
+    )
+    size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
     portfolio_config, portfolio_table = charts.portfolio_chart(
-        matrix, attainment=attainment, bands=bands, size_label=size_label
+        matrix,
+        attainment=dashboards.account_attainment(
+            accounts=[p.account.pk for p in matrix.positions], fiscal_year=fiscal_year
+        ),
+        bands=bands,
+        size_label=size_label,
     )
 
     heatmap_sort = request.GET.get("heatmap_sort")
     heatmap_sort = heatmap_sort if heatmap_sort in HEATMAP_SORTS else "name"
     heatmap = _section(
         request,
-        sorted(accounts, key=lambda a: HEATMAP_SORTS[heatmap_sort](a, attainment)),
+        dashboards.heatmap_accounts(accounts=selected, fiscal_year=fiscal_year, sort=heatmap_sort),
         HEATMAP_PAGE_SIZE,
         "heatmap_page",
         "heatmap",
     )
+    shown = list(heatmap.page.object_list)
     heatmap_rows = dashboards.heatmap_rows(
-        accounts=list(heatmap.page.object_list),
+        accounts=shown,
         fiscal_year=fiscal_year,
-        overall=attainment,
+        overall=dashboards.account_attainment(
+            accounts=[a.pk for a in shown], fiscal_year=fiscal_year
+        ),
         bands=bands,
     )
 
-    lines = dashboards.cost_lines(accounts=selected, fiscal_year=fiscal_year)
     costs_sort = request.GET.get("costs_sort")
-    costs_sort = costs_sort if costs_sort in COST_SORTS else "name"
-    costs = _section(
-        request,
-        sorted(lines, key=COST_SORTS[costs_sort]),
-        COSTS_PAGE_SIZE,
-        "costs_page",
-        "costs",
-    )
+    costs_sort = costs_sort if costs_sort in dashboards.COST_ORDERS else "name"
+    cost_table = dashboards.cost_table(accounts=selected, fiscal_year=fiscal_year, sort=costs_sort)
+    costs = _section(request, cost_table.plans, COSTS_PAGE_SIZE, "costs_page", "costs")
+    cost_lines = dashboards.cost_lines_for(list(costs.page.object_list))
 
-    funnel = dashboards.selling_funnel(account_ids=[a.pk for a in accounts])
+    funnel = dashboards.selling_funnel(account_ids=selected.values("pk"), total=accounts_count)
     funnel_config, funnel_table = charts.funnel_chart(funnel)
     series = dashboards.cumulative_series(accounts=selected, fiscal_year=fiscal_year)
     context = {
         "filter": dashboard_filter,
         "fiscal_year": fiscal_year,
-        "accounts_count": len(accounts),
+        "accounts_count": accounts_count,
         "sees_all": user.sees_all_accounts,
         "matrix": matrix,
         "quadrants": [(q, matrix.counts[q]) for q in PortfolioQuadrant],
@@ -204,17 +184,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "size_label": size_label,
         "bands": bands,
         "band_labels": charts.band_labels(bands),
-        "band_counts": band_counts,
+        "band_counts": dashboards.band_counts(
+            accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count
+        ),
         "heatmap": heatmap,
         "heatmap_rows": heatmap_rows,
         "heatmap_sort": heatmap_sort,
         "perspectives": Perspective.choices,
         "goal_areas": GoalArea.choices,
         "deviations": dashboards.deviation_summary(accounts=selected, fiscal_year=fiscal_year),
-        "approvals": dashboards.approvals(user=user, account_ids={a.pk for a in accounts}),
+        "approvals": dashboards.approvals(user=user, account_ids=selected),
         "costs": costs,
+        "cost_lines": cost_lines,
         "costs_sort": costs_sort,
-        "cost_totals": dashboards.cost_totals(lines),
+        "cost_totals": cost_table.totals,
         "funnel": funnel,
         "funnel_config": funnel_config,
         "funnel_table": funnel_table,

@@ -241,6 +241,100 @@ def test_over_budget_is_flagged_and_counted(account):
     assert dashboards.cost_totals([line]).over_budget == 1
 
 
+def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans(account):
+    cheap, dear, silent = (
+        factories.KeyAccountFactory(name=name) for name in ("Beta", "Gamma", "Delta")
+    )
+    # Nordwerk (the fixture's account): cost 4,000, margin gained 3,000 (return 0.75).
+    plan = plan_for(account, budget=Decimal(10000))
+    factories.MeasureFactory(plan=plan, planned_cost=5000, actual_cost=4000)
+    margin = factories.GoalFactory(plan=plan, kpi=margin_kpi(), baseline=Decimal(120000))
+    state(margin, 110, ytd_actual=Decimal(33000))
+    results(margin, {1: (10000, 11000), 2: (10000, 11000), 3: (10000, 11000)})
+    # Beta: cost 1,000, margin gained 2,000 (return 2).
+    cheap_plan = plan_for(cheap, budget=Decimal(500))
+    factories.MeasureFactory(plan=cheap_plan, planned_cost=800, actual_cost=1000)
+    cheap_margin = factories.GoalFactory(plan=cheap_plan, kpi=margin_kpi(), baseline=Decimal(0))
+    state(cheap_margin, 100, ytd_actual=Decimal(2000))
+    results(cheap_margin, {1: (1000, 2000)})
+    # Gamma: cost 9,000 and no margin goal; Delta: a plan without measures.
+    dear_plan = plan_for(dear)
+    factories.MeasureFactory(plan=dear_plan, planned_cost=9000, actual_cost=9000)
+    silent_plan = plan_for(silent)
+    accounts = KeyAccount.objects.all()
+
+    table = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="name")
+
+    lines = dashboards.cost_lines(accounts=accounts, fiscal_year=YEAR)
+    assert table.totals == dashboards.cost_totals(lines)
+    assert (table.totals.actual_cost, table.totals.margin_gained) == (14000, 5000)
+    assert (table.totals.over_budget, table.totals.plans_with_margin) == (1, 2)
+    assert table.plans.count() == 4
+    assert table.plans[0:4] == [cheap_plan, silent_plan, dear_plan, plan]
+    by_cost = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="cost").plans
+    assert by_cost[0:4] == [dear_plan, plan, cheap_plan, silent_plan]
+    by_return = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="return").plans
+    # Lowest return first; plans without one (no margin goal, or no cost) last, by name.
+    assert by_return[0:4] == [plan, cheap_plan, silent_plan, dear_plan]
+    assert by_return[1:3] == [cheap_plan, silent_plan]
+    assert [line.plan for line in dashboards.cost_lines_for(by_return[0:2])] == [plan, cheap_plan]
+
+
+def test_band_counts_follow_each_accounts_rounded_attainment(owner):
+    bands = dashboards.Bands(on_track_from=Decimal(95), at_risk_from=Decimal(85))
+    # Rounded half up to a tenth, as the page shows it: 94.95 is 95.0 (on track).
+    for name, percent in [
+        ("on", 120),
+        ("just on", Decimal("94.95")),
+        ("just at risk", Decimal("94.94")),
+        ("at risk", Decimal("84.95")),
+        ("off", Decimal("84.94")),
+        ("unmeasured", None),
+    ]:
+        goal(plan_for(factories.KeyAccountFactory(owner=owner, name=name)), percent)
+    factories.KeyAccountFactory(owner=owner, name="no plan")
+    accounts = KeyAccount.objects.all()
+
+    counts = dashboards.band_counts(accounts=accounts, fiscal_year=YEAR, bands=bands, total=7)
+
+    attainment = dashboards.account_attainment(accounts=accounts, fiscal_year=YEAR)
+    expected = dict.fromkeys(GoalStatus.values, 0)
+    for account in accounts:
+        known = attainment.get(account.pk)
+        expected[bands.status(known.percent if known else None)] += 1
+    assert counts == expected
+    assert counts == {"on_track": 2, "at_risk": 2, "off_track": 1, "no_data": 2}
+    empty = dashboards.band_counts(
+        accounts=KeyAccount.objects.none(), fiscal_year=YEAR, bands=bands, total=0
+    )
+    assert empty == dict.fromkeys(GoalStatus.values, 0)
+
+
+def test_the_portfolio_chart_places_the_largest_accounts_and_counts_every_one(owner):
+    revenue = factories.revenue_kpi()
+    for name, scores, amount in [
+        ("Small", (80, 80), 100),
+        ("Large", (80, 20), 900),
+        ("Middle", (20, 80), 500),
+        ("Weak", (20, 20), None),
+        ("Unscored", (None, None), 10000),
+    ]:
+        account = factories.KeyAccountFactory(
+            owner=owner, name=name, attractiveness=scores[0], relative_strength=scores[1]
+        )
+        if amount:
+            Actual.objects.create(account=account, kpi=revenue, month=month(2), value=amount)
+
+    matrix = dashboards.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=2)
+
+    assert [(p.account.name, p.size) for p in matrix.positions] == [
+        ("Large", Decimal(900)),
+        ("Middle", Decimal(500)),
+    ]
+    assert matrix.counts == {"strategic": 1, "development": 1, "status": 1, "streamline": 1}
+    assert (matrix.scored, matrix.unscored) == (4, 1)
+
+
 # --- selling dimensions ---------------------------------------------------------------------
 
 

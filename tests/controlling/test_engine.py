@@ -244,6 +244,19 @@ def test_no_actual_at_all_is_no_data():
     assert (state.status, state.as_of, state.ytd_actual, state.forecast) == (NONE, None, None, None)
 
 
+def test_last_value_before_its_first_actual_has_no_year_to_date():
+    kpi = make_kpi("higher", "last")
+    goal = make_goal(kpi, {1: "20", 2: "21", 3: "22"}, {2: "21"})
+
+    compute_goals()
+
+    result = rows(goal)
+    # January has no actual yet: like a sum or an average, no plan to date either.
+    assert result[1] == expect(20, None, None, None, None, None, None, None, NONE)
+    assert result[2] == expect(21, 21, 0, 0, 21, 21, 21, 100, ON)
+    assert result[3] == expect(22, None, None, None, 21, 21, 21, 100, ON)
+
+
 def test_zero_plan_is_met_by_zero_and_missed_below_it():
     kpi = make_kpi("higher", "sum")
     met = make_goal(kpi, {1: "0"}, {1: "0"})
