@@ -854,7 +854,7 @@ def _plan_figures(*, accounts: QuerySet[KeyAccount], fiscal_year: int) -> tuple[
     if tier_caps:
         cap_sql = "CASE a.tier " + " ".join("WHEN %s THEN %s" for _tier in tier_caps) + " END"
         cap_params = [value for pair in tier_caps for value in pair]
-    accounts_sql, accounts_params = _sql(accounts.values("pk")) or ("SELECT NULL WHERE 1 = 0", [])
+    accounts_sql, accounts_params = _sql(accounts.values("pk")) or ("SELECT 0 WHERE 1 = 0", [])
     plans_sql = (
         f"SELECT id FROM {AccountPlan._meta.db_table} "
         f"WHERE fiscal_year = %s AND account_id IN ({accounts_sql})"

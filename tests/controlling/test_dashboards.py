@@ -278,6 +278,11 @@ def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans
     assert by_return[0:4] == [plan, cheap_plan, silent_plan, dear_plan]
     assert by_return[1:3] == [cheap_plan, silent_plan]
     assert [line.plan for line in dashboards.cost_lines_for(by_return[0:2])] == [plan, cheap_plan]
+    nothing = dashboards.cost_table(
+        accounts=KeyAccount.objects.none(), fiscal_year=YEAR, sort="cost"
+    )
+    assert (nothing.plans.count(), nothing.plans[0:20]) == (0, [])
+    assert nothing.totals == dashboards.CostTotals()
 
 
 def test_band_counts_follow_each_accounts_rounded_attainment(owner):
