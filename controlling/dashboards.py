@@ -306,19 +306,19 @@ def heatmap_accounts(*, accounts: QuerySet[KeyAccount], fiscal_year: int, sort: 
 # --- revenue (the portfolio matrix's bubble size) ------------------------------------------------
 
 
+def _revenue_actuals(fiscal_year: int) -> QuerySet[Actual]:
+    start, end = fiscal_year_bounds(fiscal_year)
+    return Actual.objects.filter(kpi__code=REVENUE, month__gte=start, month__lte=end)
+
+
 def account_revenue(*, account_ids: Iterable[int], fiscal_year: int | None = None) -> dict:
     """Account id -> the sum of its revenue actuals over the fiscal year's months (the current
     fiscal year by default, so year to date while it runs); accounts without any are missing.
     One query. The setting KAM_ACCOUNT_SIZE_PROVIDER points here, so the portfolio matrix
     sizes its bubbles by revenue without accounts importing controlling."""
-    start, end = fiscal_year_bounds(fiscal_year or current_fiscal_year())
     rows = (
-        Actual.objects.filter(
-            account_id__in=list(account_ids),
-            kpi__code=REVENUE,
-            month__gte=start,
-            month__lte=end,
-        )
+        _revenue_actuals(fiscal_year or current_fiscal_year())
+        .filter(account_id__in=list(account_ids))
         .values("account_id")
         .annotate(total=Sum("value"))
         .values_list("account_id", "total")
@@ -367,11 +367,9 @@ def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -
         }
     )
     total = counts.pop("all")
-    start, end = fiscal_year_bounds(fiscal_year)
     revenue = (
-        Actual.objects.filter(
-            account=OuterRef("pk"), kpi__code=REVENUE, month__gte=start, month__lte=end
-        )
+        _revenue_actuals(fiscal_year)
+        .filter(account=OuterRef("pk"))
         .values("account")
         .annotate(total=Sum("value"))
         .values("total")
@@ -644,15 +642,14 @@ def deviation_summary(*, accounts, fiscal_year: int, limit: int = 10) -> Deviati
     )
 
 
-def approvals(*, user, account_ids) -> list[QueuedPlan]:
+def approvals(*, user, accounts: QuerySet[KeyAccount]) -> list[QueuedPlan]:
     """The approval queue (goals.selectors.workflow.approval_queue) of the filtered accounts,
-    of every fiscal year: plans for next year are submitted during this one. `account_ids`:
-    a set of ids, or a queryset of accounts (then one more query, for the queued ones only)."""
+    of every fiscal year: plans for next year are submitted during this one. Two queries:
+    the queue, then which of its accounts are among the filtered ones."""
     queue = approval_queue(user=user)
-    if isinstance(account_ids, QuerySet):
-        queued = {row.plan.account_id for row in queue}
-        account_ids = set(account_ids.filter(pk__in=queued).values_list("pk", flat=True))
-    return [row for row in queue if row.plan.account_id in account_ids]
+    queued = {row.plan.account_id for row in queue}
+    kept = set(accounts.filter(pk__in=queued).values_list("pk", flat=True))
+    return [row for row in queue if row.plan.account_id in kept]
 
 
 # --- costs and return --------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "perspectives": Perspective.choices,
         "goal_areas": GoalArea.choices,
         "deviations": dashboards.deviation_summary(accounts=selected, fiscal_year=fiscal_year),
-        "approvals": dashboards.approvals(user=user, account_ids=selected),
+        "approvals": dashboards.approvals(user=user, accounts=selected),
         "costs": costs,
         "cost_lines": cost_lines,
         "costs_sort": costs_sort,

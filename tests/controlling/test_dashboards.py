@@ -454,7 +454,7 @@ def test_deviations_worst_first_and_those_without_countermeasure_oldest_first(ac
 def test_the_approval_queue_keeps_only_the_filtered_accounts(leadership, account):
     submitted = plan_for(account, YEAR + 1, status="submitted")
     other = plan_for(factories.KeyAccountFactory(), status="submitted")
-    queue = dashboards.approvals(user=leadership, account_ids={account.pk})
+    queue = dashboards.approvals(user=leadership, accounts=KeyAccount.objects.filter(pk=account.pk))
     assert [row.plan for row in queue] == [submitted]
     assert other.pk not in [row.plan.pk for row in queue]
 
