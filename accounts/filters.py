@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from kam.models import Role
+from kam.widgets import FastSelect
 
 from .models import AccountStatus, KeyAccount, Tier
 
@@ -14,6 +15,10 @@ class FilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if type(field.widget) is forms.Select:
+                fast = FastSelect(attrs=field.widget.attrs, choices=field.choices)
+                fast.is_required = field.widget.is_required
+                field.widget = fast
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs["class"] = f"{css} {css}-sm"
 

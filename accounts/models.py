@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -133,6 +134,8 @@ class KeyAccount(models.Model):
                 condition=~Q(parent=models.F("pk")), name="keyaccount_not_own_parent"
             ),
         ]
+        # Lists and the dashboard page through accounts by name, case-insensitively.
+        indexes = [models.Index(Lower("name"), models.F("id"), name="keyaccount_name_order")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.customer_number})"

@@ -23,21 +23,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -56,43 +53,36 @@ from accounts.models import (
 )
 from accounts.selectors import PortfolioPosition
 from goals.models import (
-    OPEN_STAGES,
-    SOLD_STAGES,
     AccountPlan,
     FrameRule,
     FrameRuleKind,
     Goal,
     GoalArea,
     GoalKind,
-    KPIDefinition,
     Measure,
     MeasureStatus,
-    MonthlyTarget,
-    OfferingKind,
     PathStage,
     Perspective,
     Rollup,
-    SellingPosition,
-    SellingStage,
     fiscal_year_bounds,
     fiscal_year_for,
 )
-from goals.selectors.selling import SERVICE_KINDS
-from goals.selectors.workflow import QueuedPlan, approval_queue
+from goals.selectors.workflow import QueuedPlan, approval_queue, queued_plans
 from goals.services.goals import month_label, plan_months
 
 from .access import deviations_visible_to
 from .models import (
     DEFAULT_AT_RISK_PERCENT,
     DEFAULT_OFF_TRACK_PERCENT,
-    STATUS_SEVERITY,
+    AccountFigures,
     Actual,
     Deviation,
     GoalResult,
-    GoalState,
     GoalStatus,
     Notification,
+    SellingFigures,
     Threshold,
+    series_field,
 )
 
 ATTAINMENT_CAP = Decimal(150)
@@ -117,16 +107,6 @@ def without_jit() -> None:
     if connection.vendor == "postgresql" and connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
-
-
-def _sql(queryset: QuerySet) -> tuple[str, list] | None:
-    """The SQL and parameters of a queryset, to use inside hand-written SQL; None when it
-    selects nothing for certain (filtered by an empty list), which Django does not compile."""
-    try:
-        sql, params = queryset.query.sql_with_params()
-    except EmptyResultSet:
-        return None
-    return sql, list(params)
 
 
 # --- attainment --------------------------------------------------------------------------------
@@ -169,16 +149,16 @@ class Attainment:
     off_track: int = 0
     at_risk: int = 0
 
+    @staticmethod
+    def percent_of(weighted, weights: int | None) -> Decimal | None:
+        if not weights:
+            return None
+        return (Decimal(str(weighted)) / weights).quantize(TENTH, rounding=ROUND_HALF_UP)
+
     @classmethod
     def of(cls, row: dict) -> "Attainment":
-        weights = row.get("weights") or 0
-        percent = None
-        if weights:
-            percent = (Decimal(str(row["weighted"])) / weights).quantize(
-                TENTH, rounding=ROUND_HALF_UP
-            )
         return cls(
-            percent=percent,
+            percent=cls.percent_of(row["weighted"], row.get("weights")),
             measured=row["measured"],
             goals=row["goal_count"],
             off_track=row["off_track"],
@@ -241,38 +221,26 @@ def attainment_bands() -> Bands:
     return Bands(on_track_from=100 - at_risk, at_risk_from=100 - off_track)
 
 
-def band_counts(*, accounts, fiscal_year: int, bands: Bands, total: int) -> dict[str, int]:
-    """How many of the accounts (`total` of them) are in each attainment band. One query: the
-    database computes each account's attainment and counts the bands, so no account row
-    leaves it; accounts without an attainment are the rest (no data).
+def _band_aggregates(bands: Bands) -> dict:
+    """Aggregates over `AccountFigures` counting the plans in each attainment band.
 
     Compared by multiplying, as exact on every database as `Attainment.of`: its percent,
     rounded half up to a tenth, reaches a band's lower bound B exactly when the weighted sum
     reaches (B - 0.05) x the weights."""
-    aggregates = _attainment_aggregates()
-    per_account = (
-        _plan_goals(accounts, fiscal_year)
-        .values("plan__account_id")
-        .annotate(weighted=aggregates["weighted"], weights=aggregates["weights"])
-        .values("weighted", "weights")
-        .order_by()
-    )
-    compiled = _sql(per_account)
-    if compiled is None:
-        return {**dict.fromkeys(GoalStatus.values, 0), GoalStatus.NO_DATA: total}
-    sql, params = compiled
     half = Decimal("0.05")
-    on_track, at_risk = bands.on_track_from - half, bands.at_risk_from - half
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT SUM(CASE WHEN weighted >= %s * weights THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN weighted >= %s * weights AND weighted < %s * weights
-                                THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN weighted < %s * weights THEN 1 ELSE 0 END)
-                FROM ({sql}) attainment WHERE weights > 0""",
-            [on_track, at_risk, on_track, at_risk, *params],
-        )
-        on, risk, off = (n or 0 for n in cursor.fetchone())
+    weights = F("attainment_weights")
+    measured = Q(attainment_weights__gt=0)
+    on_track = Q(attainment_weighted__gte=weights * (bands.on_track_from - half))
+    at_risk = Q(attainment_weighted__gte=weights * (bands.at_risk_from - half))
+    return {
+        "band_on": Count("pk", filter=measured & on_track),
+        "band_risk": Count("pk", filter=measured & at_risk & ~on_track),
+        "band_off": Count("pk", filter=measured & ~at_risk),
+    }
+
+
+def _bands_of(row: dict, total: int) -> dict[str, int]:
+    on, risk, off = row["band_on"], row["band_risk"], row["band_off"]
     return {
         GoalStatus.ON_TRACK: on,
         GoalStatus.AT_RISK: risk,
@@ -281,25 +249,33 @@ def band_counts(*, accounts, fiscal_year: int, bands: Bands, total: int) -> dict
     }
 
 
+def _year_figures(accounts, fiscal_year: int) -> QuerySet[AccountFigures]:
+    """The figures of the accounts' plans of the fiscal year (`accounts`: ids or a queryset)."""
+    return AccountFigures.objects.filter(
+        fiscal_year=fiscal_year, plan__isnull=False, account__in=accounts
+    )
+
+
+def _with_year(accounts: QuerySet[KeyAccount], fiscal_year: int) -> QuerySet[KeyAccount]:
+    """The accounts joined to their figures of the fiscal year as `year` (none: nulls)."""
+    return accounts.annotate(
+        year=FilteredRelation("figures", condition=Q(figures__fiscal_year=fiscal_year))
+    )
+
+
 def heatmap_accounts(*, accounts: QuerySet[KeyAccount], fiscal_year: int, sort: str) -> QuerySet:
     """The accounts in the heatmap's order, for the database to paginate: by name, or worst
-    attainment first (accounts without one last, then by name)."""
+    attainment first (accounts without one last, then by name), as of the last run."""
     if sort != "attainment":
         return accounts.order_by(Lower("name"), "pk")
-    aggregates = _attainment_aggregates()
     # A float is exact enough to order by, and divides alike on every database.
-    percent = (
-        Goal.objects.filter(plan__account=OuterRef("pk"), plan__fiscal_year=fiscal_year)
-        .values("plan__account")
-        .annotate(
-            percent=Cast(aggregates["weighted"], FloatField())
-            / Cast(NullIf(aggregates["weights"], 0), FloatField())
-        )
-        .values("percent")
-        .order_by()
+    percent = Cast("year__attainment_weighted", FloatField()) / Cast(
+        NullIf("year__attainment_weights", 0), FloatField()
     )
-    return accounts.annotate(attainment_rank=Subquery(percent)).order_by(
-        F("attainment_rank").asc(nulls_last=True), Lower("name"), "pk"
+    return (
+        _with_year(accounts, fiscal_year)
+        .annotate(attainment_rank=percent)
+        .order_by(F("attainment_rank").asc(nulls_last=True), Lower("name"), "pk")
     )
 
 
@@ -344,11 +320,15 @@ class Portfolio:
     counts: dict[str, int]  # per quadrant
     scored: int
     unscored: int
+    # Of the placed accounts, as of the last run (percent only: the bubbles' colour).
+    attainment: dict[int, "Attainment"] = field(default_factory=dict)
 
 
 def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -> Portfolio:
     """Quadrant counts, and the `limit` scored accounts with the largest revenue in the fiscal
-    year (as `account_revenue` sums it) with their owners, largest first. Two queries."""
+    year (as `account_revenue` sums it) with their owners and attainment, largest first, from
+    the last run's figures. Three queries (four when fewer than `limit` have revenue)."""
+    money = DecimalField(max_digits=20, decimal_places=2)
     attractive, strong = (
         Q(attractiveness__gte=PORTFOLIO_MIDPOINT),
         Q(relative_strength__gte=PORTFOLIO_MIDPOINT),
@@ -367,36 +347,46 @@ def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -
         }
     )
     total = counts.pop("all")
-    revenue = (
-        _revenue_actuals(fiscal_year)
-        .filter(account=OuterRef("pk"))
-        .values("account")
-        .annotate(total=Sum("value"))
-        .values("total")
-        .order_by()
-    )
-    largest = (
-        accounts.filter(attractiveness__isnull=False, relative_strength__isnull=False)
-        .annotate(
-            revenue=Coalesce(
-                Subquery(revenue),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=20, decimal_places=2),
-            )
+    scored_accounts = accounts.filter(attractiveness__isnull=False, relative_strength__isnull=False)
+    # Those with revenue, largest first, read down an index; the rest (none, zero or negative
+    # revenue) only when fewer than `limit` have any, as `_with_year` ranks them.
+    ranked = list(
+        AccountFigures.objects.filter(
+            fiscal_year=fiscal_year, revenue__gt=0, account__in=scored_accounts
         )
-        .select_related("owner")
-        .order_by("-revenue", Lower("name"), "pk")[:limit]
+        .order_by("-revenue", Lower("account__name"), "account_id")
+        .values_list("account_id", "revenue", "attainment_weighted", "attainment_weights")[:limit]
     )
+    if len(ranked) < limit:
+        ranked += (
+            _with_year(scored_accounts.exclude(pk__in=[row[0] for row in ranked]), fiscal_year)
+            .annotate(revenue=Coalesce("year__revenue", Value(Decimal(0)), output_field=money))
+            .order_by("-revenue", Lower("name"), "pk")
+            .values_list("pk", "revenue", "year__attainment_weighted", "year__attainment_weights")[
+                : limit - len(ranked)
+            ]
+        )
+    loaded = KeyAccount.objects.select_related("owner").in_bulk([row[0] for row in ranked])
     positions = [
         PortfolioPosition(
-            account=account,
+            account=(account := loaded[pk]),
             quadrant=PortfolioQuadrant.of(account.attractiveness, account.relative_strength),
-            size=account.revenue,
+            size=revenue,
         )
-        for account in largest
+        for pk, revenue, _weighted, _weights in ranked
     ]
+    attainment = {
+        pk: Attainment(percent=Attainment.percent_of(weighted, weights))
+        for pk, _revenue, weighted, weights in ranked
+    }
     scored = sum(counts.values())
-    return Portfolio(positions=positions, counts=counts, scored=scored, unscored=total - scored)
+    return Portfolio(
+        positions=positions,
+        counts=counts,
+        scored=scored,
+        unscored=total - scored,
+        attainment=attainment,
+    )
 
 
 # --- the manager home ----------------------------------------------------------------------------
@@ -470,10 +460,8 @@ def account_lines(
 
 
 def _severity() -> Case:
-    return Case(
-        *(When(to_status=status, then=Value(rank)) for status, rank in STATUS_SEVERITY.items()),
-        output_field=IntegerField(),
-    )
+    # The expression of the index deviation_open_worst, so the database reads in its order.
+    return GoalStatus.severity_expression("to_status")
 
 
 def my_open_deviations(*, user) -> QuerySet[Deviation]:
@@ -613,6 +601,13 @@ def heatmap_rows(
     ]
 
 
+def _deviation_aggregates() -> dict:
+    return {
+        "open_deviations": Coalesce(Sum("open_deviations"), 0),
+        "uncountered_deviations": Coalesce(Sum("uncountered_deviations"), 0),
+    }
+
+
 @dataclass
 class DeviationSummary:
     worst: list[Deviation]
@@ -621,35 +616,42 @@ class DeviationSummary:
     without_count: int
 
 
-def deviation_summary(*, accounts, fiscal_year: int, limit: int = 10) -> DeviationSummary:
+def deviation_summary(
+    *, accounts, fiscal_year: int, limit: int = 10, counts: tuple[int, int] | None = None
+) -> DeviationSummary:
     """Open deviations of the accounts' goals of the fiscal year: the worst (then oldest), and
-    those without a countermeasure, oldest first. Three queries."""
+    those without a countermeasure, oldest first; counted from the last run's figures unless
+    `counts` (open, without countermeasure) come from `year_totals`. Three queries."""
     open_ = Deviation.objects.filter(
         closed_at__isnull=True,
         goal__plan__fiscal_year=fiscal_year,
         goal__plan__account__in=accounts,
     ).select_related("goal__plan__account", "goal__owner")
-    counts = open_.aggregate(
-        total=Count("pk"), without=Count("pk", filter=Q(countermeasure__isnull=True))
-    )
+    if counts is None:
+        row = _year_figures(accounts, fiscal_year).aggregate(**_deviation_aggregates())
+        counts = row["open_deviations"], row["uncountered_deviations"]
     worst = open_.annotate(severity_rank=_severity()).order_by("-severity_rank", "opened_at", "pk")
     without = open_.filter(countermeasure__isnull=True).order_by("opened_at", "pk")
     return DeviationSummary(
         worst=list(worst[:limit]),
         without_countermeasure=list(without[:limit]),
-        open_count=counts["total"],
-        without_count=counts["without"],
+        open_count=counts[0],
+        without_count=counts[1],
     )
 
 
-def approvals(*, user, accounts: QuerySet[KeyAccount]) -> list[QueuedPlan]:
-    """The approval queue (goals.selectors.workflow.approval_queue) of the filtered accounts,
-    of every fiscal year: plans for next year are submitted during this one. Two queries:
-    the queue, then which of its accounts are among the filtered ones."""
-    queue = approval_queue(user=user)
-    queued = {row.plan.account_id for row in queue}
-    kept = set(accounts.filter(pk__in=queued).values_list("pk", flat=True))
-    return [row for row in queue if row.plan.account_id in kept]
+@dataclass
+class Approvals:
+    count: int
+    first: list[QueuedPlan]  # the longest waiting, with their frame check
+
+
+def approvals(*, user, accounts: QuerySet[KeyAccount], limit: int = 10) -> Approvals:
+    """The approval queue (goals.selectors.workflow) of the filtered accounts, of every fiscal
+    year: plans for next year are submitted during this one. How many plans wait, and the
+    frame check of the `limit` waiting longest only."""
+    queued = queued_plans(user=user, accounts=accounts)
+    return Approvals(count=queued.count(), first=approval_queue(user=user, plans=queued[:limit]))
 
 
 # --- costs and return --------------------------------------------------------------------------
@@ -832,104 +834,78 @@ def cost_lines_for(plans: list[AccountPlan]) -> list[CostLine]:
     return lines
 
 
-def _plan_figures(*, accounts: QuerySet[KeyAccount], fiscal_year: int) -> tuple[str, list]:
-    """SQL of one row per plan of the fiscal year of the accounts, with what the costs table
-    sorts and totals by, as `cost_lines_for` computes it for the plans shown: id, lowercased
-    account name, account id, `planned` and `actual` measure costs, the `binding` budget,
-    and `gain12`, the contribution margin gained times twelve (exact without dividing, which
-    SQLite would do in integers).
-
-    Joins of grouped tables rather than a subquery per plan: at 10,000 plans the database
-    answers in tens of milliseconds instead of seconds."""
-    q = connection.ops.quote_name
+def _with_binding(figures: QuerySet[AccountFigures]) -> QuerySet[AccountFigures]:
+    """The figures with `binding`, the budget that binds their plan (`binding_budget`): the
+    plan's expense limit or the frame's cap for the account's tier, whichever is lower. The
+    caps are read now, so a changed frame shows at once."""
+    money = DecimalField(max_digits=20, decimal_places=2)
     caps = cost_caps()
     tier_caps = [
-        (tier, cap) for tier in Tier.values if (cap := binding_budget(None, tier, caps)) is not None
+        When(account__tier=tier, then=Value(cap))
+        for tier in Tier.values
+        if (cap := binding_budget(None, tier, caps)) is not None
     ]
-    cap_sql = "NULL"
-    cap_params: list = []
-    if tier_caps:
-        cap_sql = "CASE a.tier " + " ".join("WHEN %s THEN %s" for _tier in tier_caps) + " END"
-        cap_params = [value for pair in tier_caps for value in pair]
-    accounts_sql, accounts_params = _sql(accounts.values("pk")) or ("SELECT 0 WHERE 1 = 0", [])
-    plans_sql = (
-        f"SELECT id FROM {AccountPlan._meta.db_table} "
-        f"WHERE fiscal_year = %s AND account_id IN ({accounts_sql})"
+    cap = Case(*tier_caps, default=Value(None), output_field=money)
+    return figures.annotate(cap=cap).annotate(
+        binding=Case(
+            When(budget__isnull=True, then=F("cap")),
+            When(Q(cap__isnull=True) | Q(budget__lte=F("cap")), then=F("budget")),
+            default=F("cap"),
+            output_field=money,
+        )
     )
-    plans_params = [fiscal_year, *accounts_params]
-    # Grouped derived tables, each limited to these plans; months reported come through the
-    # unique (goal, month) index of the results.
-    sql = f"""
-        SELECT p.id, LOWER(a.name) AS name, p.account_id,
-               COALESCE(cost.planned, 0) AS planned,
-               COALESCE(cost.actual, 0) AS actual,
-               CASE WHEN p.budget IS NULL THEN {cap_sql}
-                    WHEN {cap_sql} IS NULL OR p.budget <= {cap_sql} THEN p.budget
-                    ELSE {cap_sql} END AS binding,
-               CASE WHEN margin.baseline IS NULL OR state.ytd_actual IS NULL THEN NULL
-                    WHEN margin.rollup = %s
-                    THEN 12 * state.ytd_actual - margin.baseline * COALESCE(reported.months, 0)
-                    ELSE 12 * (state.ytd_actual - margin.baseline)
-               END AS gain12
-        FROM {AccountPlan._meta.db_table} p
-        JOIN {KeyAccount._meta.db_table} a ON a.id = p.account_id
-        LEFT JOIN (
-            SELECT m.plan_id, SUM(m.planned_cost) AS planned, SUM(m.actual_cost) AS actual
-            FROM {Measure._meta.db_table} m
-            WHERE m.plan_id IN ({plans_sql})
-            GROUP BY m.plan_id
-        ) cost ON cost.plan_id = p.id
-        LEFT JOIN (
-            SELECT g.id, g.plan_id, g.baseline, k.rollup,
-                   ROW_NUMBER() OVER (PARTITION BY g.plan_id ORDER BY g.{q("order")}, g.id) AS n
-            FROM {Goal._meta.db_table} g
-            JOIN {KPIDefinition._meta.db_table} k ON k.id = g.kpi_id
-            WHERE g.kind = %s AND k.code = %s AND g.plan_id IN ({plans_sql})
-        ) margin ON margin.plan_id = p.id AND margin.n = 1
-        LEFT JOIN {GoalState._meta.db_table} state ON state.goal_id = margin.id
-        LEFT JOIN (
-            SELECT r.goal_id, COUNT(*) AS months
-            FROM {GoalResult._meta.db_table} r
-            JOIN {Goal._meta.db_table} g ON g.id = r.goal_id
-            JOIN {KPIDefinition._meta.db_table} k ON k.id = g.kpi_id
-            WHERE r.actual IS NOT NULL AND k.code = %s AND g.plan_id IN ({plans_sql})
-            GROUP BY r.goal_id
-        ) reported ON reported.goal_id = margin.id
-        WHERE p.id IN ({plans_sql})"""
-    params = [
-        *cap_params,
-        *cap_params,
-        *cap_params,
-        *cap_params,
-        Rollup.SUM,
-        *plans_params,
-        GoalKind.QUANTITATIVE,
-        CONTRIBUTION_MARGIN,
-        *plans_params,
-        CONTRIBUTION_MARGIN,
-        *plans_params,
-        *plans_params,
-    ]
-    return sql, params
 
 
-# The costs table's orders (SQL over the plan figures). A float ranks the return alike on
-# every database.
+def _cost_aggregates() -> dict:
+    """Aggregates over `_with_binding` figures giving `CostTotals`."""
+    return {
+        "planned": Sum("planned_cost"),
+        "actual": Sum("actual_cost"),
+        "budget": Sum("binding"),
+        "budgets": Count("binding"),
+        "over": Count("pk", filter=Q(actual_cost__gt=F("binding"))),
+        "margin": Sum("margin_gained"),
+        "margins": Count("margin_gained"),
+        "margin_cost": Sum("actual_cost", filter=Q(margin_gained__isnull=False)),
+    }
+
+
+def _costs_of(row: dict) -> CostTotals:
+    return CostTotals(
+        planned_cost=_decimal(row["planned"]),
+        actual_cost=_decimal(row["actual"]),
+        budget=_decimal(row["budget"]),
+        plans_with_budget=row["budgets"],
+        over_budget=row["over"],
+        margin_gained=_decimal(row["margin"]),
+        plans_with_margin=row["margins"],
+        cost_with_margin=_decimal(row["margin_cost"]),
+    )
+
+
+# The costs table's orders. A float ranks the return alike on every database.
 COST_ORDERS = {
-    "name": "name, account_id, id",
-    "cost": "actual DESC, name, account_id, id",
+    "name": (Lower("account__name"), "account_id", "pk"),
+    "cost": (F("actual_cost").desc(), Lower("account__name"), "account_id", "pk"),
     # Lowest return first: where money went without margin to show for it.
-    "return": "(rank IS NULL), rank, name, account_id, id",
+    "return": (F("rank").asc(nulls_last=True), Lower("account__name"), "account_id", "pk"),
 }
-RANK = "CAST(gain12 AS DOUBLE PRECISION) / (12 * NULLIF(actual, 0))"
 
 
-class PlanOrder:
-    """The plans of the costs table in one order, for a Paginator: counted and sliced by the
-    database; a slice loads its plans with their accounts."""
+class PlanPages:
+    """The plans of the fiscal year of the accounts in one of the `COST_ORDERS`, for a
+    Paginator: `count` is known (`YearTotals.plans`); a slice is ordered and cut by the
+    database over the narrow ids only, then its plans are loaded with their accounts."""
 
-    def __init__(self, figures: tuple[str, list], order: str, count: int):
-        self.figures, self.order, self._count = figures, order, count
+    def __init__(self, *, accounts, fiscal_year: int, sort: str, count: int):
+        figures = _year_figures(accounts, fiscal_year)
+        if sort == "return":
+            figures = figures.annotate(
+                rank=Cast("margin_gained", FloatField())
+                / Cast(NullIf("actual_cost", Value(Decimal(0))), FloatField())
+            )
+        self.ids = figures.order_by(*COST_ORDERS[sort]).values_list("plan_id", flat=True)
+        self._count = count
 
     def count(self) -> int:
         return self._count
@@ -938,56 +914,9 @@ class PlanOrder:
         return self._count
 
     def __getitem__(self, key: slice) -> list[AccountPlan]:
-        start, stop = key.start or 0, self._count if key.stop is None else key.stop
-        sql, params = self.figures
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id FROM (SELECT id, name, account_id, actual, {RANK} AS rank "
-                f"FROM ({sql}) figures) ranked "
-                f"ORDER BY {COST_ORDERS[self.order]} LIMIT %s OFFSET %s",
-                [*params, max(0, stop - start), start],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
+        ids = list(self.ids[key])
         plans = AccountPlan.objects.select_related("account").in_bulk(ids)
         return [plans[pk] for pk in ids]
-
-
-@dataclass
-class CostTable:
-    totals: CostTotals
-    plans: PlanOrder
-
-
-def cost_table(*, accounts: QuerySet[KeyAccount], fiscal_year: int, sort: str) -> CostTable:
-    """The costs table over every plan of the fiscal year of the accounts: `cost_totals` of
-    all of them added up in the database (one query; the margin gained adds the plans'
-    unrounded gains, where the lines round each to the cent), and the plans in the order
-    `sort` names, for a page of them to be shown (`cost_lines_for`)."""
-    figures = _plan_figures(accounts=accounts, fiscal_year=fiscal_year)
-    sql, params = figures
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT COUNT(*), SUM(planned), SUM(actual), SUM(binding),
-                       SUM(CASE WHEN binding IS NOT NULL THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN actual > binding THEN 1 ELSE 0 END),
-                       SUM(gain12),
-                       SUM(CASE WHEN gain12 IS NOT NULL THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN gain12 IS NOT NULL THEN actual ELSE 0 END)
-                FROM ({sql}) figures""",
-            params,
-        )
-        count, planned, actual, budget, budgets, over, gain12, gains, gain_cost = cursor.fetchone()
-    totals = CostTotals(
-        planned_cost=_decimal(planned),
-        actual_cost=_decimal(actual),
-        budget=_decimal(budget),
-        plans_with_budget=budgets or 0,
-        over_budget=over or 0,
-        margin_gained=_decimal(Decimal(str(gain12 or 0)) / 12),
-        plans_with_margin=gains or 0,
-        cost_with_margin=_decimal(gain_cost),
-    )
-    return CostTable(totals=totals, plans=PlanOrder(figures, sort, count))
 
 
 def cost_totals(lines: Iterable[CostLine]) -> CostTotals:
@@ -1019,56 +948,20 @@ class FunnelStep:
 
 def selling_funnel(*, account_ids, total: int | None = None) -> list[FunnelStep]:
     """Accounts per stage of the path of the three selling dimensions (the highest stage each
-    has reached, as goals.selectors.selling.dimension_metrics and path_stage_for define it),
-    and how many reached at least each stage. `account_ids`: ids, or a queryset of them with
-    `total` saying how many. One query, counted in the database however many accounts.
-
-    Of the dimension metrics the path needs four figures per account: joint developments,
-    services or solutions sold, sites served and products sold. Products counts the products
-    sold directly: one bought inside a sold solution counts only when a solution is sold, and
-    then the account is at up-selling already."""
-    sold = Q(stage__in=SOLD_STAGES)
-    per_account = (
-        SellingPosition.objects.filter(account__in=account_ids)
-        .values("account_id")
-        .annotate(
-            joint=Count("pk", filter=Q(stage=SellingStage.JOINT_DEVELOPMENT)),
-            solutions=Count(
-                "pk",
-                filter=sold & (Q(offering__kind__in=SERVICE_KINDS) | Q(stage=SellingStage.BUNDLED)),
-            ),
-            sites=Count("site", filter=sold & Q(site__isnull=False), distinct=True),
-            products=Count(
-                "offering", filter=sold & Q(offering__kind=OfferingKind.PRODUCT), distinct=True
-            ),
+    has reached, as goals.selectors.selling.path_stage_for defines it, from the last run's
+    `SellingFigures`), and how many reached at least each stage. `account_ids`: ids, or a
+    queryset of them with `total` saying how many. One query however many accounts."""
+    counts = Counter(
+        dict(
+            SellingFigures.objects.filter(account__in=account_ids)
+            .values("path_stage")
+            .annotate(n=Count("pk"))
+            .values_list("path_stage", "n")
+            .order_by()
         )
-        .values("joint", "solutions", "sites", "products")
-        .order_by()
     )
-    compiled = _sql(per_account)
-    counts = Counter()
     if total is None:
         total = len(set(account_ids))
-    if compiled is not None:
-        sql, params = compiled
-        # path_stage_for(), checked from the top.
-        stage = (
-            "CASE WHEN joint > 0 THEN %s WHEN solutions > 0 THEN %s WHEN sites >= 2 THEN %s "
-            "WHEN products >= 2 THEN %s ELSE %s END"
-        )
-        stages = [
-            PathStage.JOINT_DEVELOPMENT,
-            PathStage.UP_SELLING,
-            PathStage.CROSS_ORGANISATION,
-            PathStage.CROSS_PRODUCT,
-            PathStage.SINGLE,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {stage}, COUNT(*) FROM ({sql}) positions GROUP BY {stage}",
-                [*stages, *params, *stages],
-            )
-            counts.update(dict(cursor.fetchall()))
     # Accounts without any position are at the first stage.
     counts[PathStage.SINGLE] += total - sum(counts.values())
     steps, reached = [], 0
@@ -1088,28 +981,25 @@ class Whitespace:
 
 def whitespace(*, accounts, top: int = 5) -> Whitespace:
     """Open potential (positions at potential identified or offered) of the accounts, also
-    weighted by probability, and the accounts with the largest. Three queries."""
-    positions = SellingPosition.objects.filter(account__in=accounts, stage__in=OPEN_STAGES)
-    weighted = ExpressionWrapper(
-        F("potential_revenue") * F("probability") / 100,
-        output_field=DecimalField(max_digits=20, decimal_places=2),
+    weighted by probability, and the accounts with the largest, from the last run's
+    `SellingFigures`. Two queries."""
+    figures = SellingFigures.objects.filter(account__in=accounts)
+    totals = figures.aggregate(
+        potential=Sum("open_potential"),
+        weighted=Sum("weighted_potential"),
+        n=Coalesce(Sum("open_positions"), 0),
     )
-    totals = positions.aggregate(
-        potential=Sum("potential_revenue"), weighted=Sum(weighted), n=Count("pk")
+    ranked = (
+        figures.filter(open_potential__gt=0)
+        .select_related("account")
+        .order_by("-open_potential", "account__name", "account_id")[:top]
     )
-    ranked = list(
-        positions.values("account_id")
-        .annotate(potential=Sum("potential_revenue"), weighted=Sum(weighted))
-        .filter(potential__gt=0)
-        .order_by("-potential", "account__name", "account_id")[:top]
-    )
-    names = KeyAccount.objects.in_bulk([row["account_id"] for row in ranked])
     return Whitespace(
         open_potential=_decimal(totals["potential"]),
         weighted_potential=_decimal(totals["weighted"]),
         positions=totals["n"],
         top_accounts=[
-            (names[row["account_id"]], _decimal(row["potential"]), _decimal(row["weighted"]))
+            (row.account, _decimal(row.open_potential), _decimal(row.weighted_potential))
             for row in ranked
         ],
     )
@@ -1185,73 +1075,81 @@ class CumulativeSeries:
 KPI_LABELS = {REVENUE: _("Revenue"), CONTRIBUTION_MARGIN: _("Contribution margin")}
 
 
-def cumulative_series(*, accounts, fiscal_year: int) -> list[CumulativeSeries]:
-    """Revenue and contribution margin of the accounts' plans of the fiscal year, plan against
-    actual by month. Plan: the monthly targets of the quantitative goals on the KPI, summed
-    (two goals on one KPI in a plan add up, as in the actuals grid). Three queries.
+def _series_aggregates() -> dict:
+    """Aggregates over `AccountFigures` giving `CumulativeSeries` (see `_series_of`)."""
+    sums = {}
+    for code in KPI_LABELS:
+        goal = Q(**{f"{code}_goal": True})
+        sums[f"{code}_planned"] = Count("pk", filter=goal)
+        sums[f"{code}_accounts"] = Count("pk", filter=goal & Q(**{f"{code}_reported": True}))
+        for index in range(1, 13):
+            for kind in ("plan", "actual"):
+                name = series_field(code, kind, index)
+                sums[name] = Sum(name)
+    return sums
 
-    "Reported" and "has a goal" are asked per goal and per actual with EXISTS, which the
-    database answers with an index lookup each, rather than as lists of accounts per KPI."""
+
+def _from_cents(cents) -> Decimal:
+    return _decimal(Decimal(cents) / 100)
+
+
+def _series_of(row: dict, fiscal_year: int) -> list[CumulativeSeries]:
+    """Revenue and contribution margin of the accounts' plans of the fiscal year, plan against
+    actual by month: the last run's figures apply the like-with-like rule and add up two
+    goals on one KPI in a plan (as the actuals grid does)."""
     months = plan_months(fiscal_year)
-    codes = list(KPI_LABELS)
-    goals = Goal.objects.filter(
-        plan__fiscal_year=fiscal_year,
-        plan__account__in=accounts,
-        kind=GoalKind.QUANTITATIVE,
-        kpi__code__in=codes,
-    )
-    in_year = Q(month__gte=months[0], month__lte=months[-1])
-    # The actuals of accounts whose plan has a goal on the actual's KPI.
-    actuals = Actual.objects.filter(in_year, kpi__code__in=codes).filter(
-        Exists(goals.filter(plan__account=OuterRef("account_id"), kpi=OuterRef("kpi_id")))
-    )
-    # The goals whose account reported on the goal's KPI in the year: their targets count.
-    reporting = goals.filter(
-        Exists(
-            Actual.objects.filter(
-                in_year, account=OuterRef("plan__account_id"), kpi=OuterRef("kpi_id")
-            )
-        )
-    )
-    plans = {
-        (code, month): total
-        for code, month, total in MonthlyTarget.objects.filter(goal__in=reporting)
-        .values("goal__kpi__code", "month")
-        .annotate(total=Sum("value"))
-        .values_list("goal__kpi__code", "month", "total")
-        .order_by()
-    }
-    sums = {
-        (code, month): total
-        for code, month, total in actuals.values("kpi__code", "month")
-        .annotate(total=Sum("value"))
-        .values_list("kpi__code", "month", "total")
-        .order_by()
-    }
-    counts = {
-        code: (planned, reported)
-        for code, planned, reported in goals.values("kpi__code")
-        .annotate(
-            planned=Count("plan__account_id", distinct=True),
-            reported=Count(
-                "plan__account_id", distinct=True, filter=Q(pk__in=reporting.values("pk"))
-            ),
-        )
-        .values_list("kpi__code", "planned", "reported")
-        .order_by()
-    }
     return [
         CumulativeSeries(
             code=code,
-            label=str(KPI_LABELS[code]),
+            label=str(label),
             months=months,
-            plan=[_decimal(plans.get((code, m))) for m in months],
-            actual=[_decimal(sums[(code, m)]) if (code, m) in sums else None for m in months],
-            accounts=counts.get(code, (0, 0))[1],
-            planned=counts.get(code, (0, 0))[0],
+            plan=[_from_cents(row[series_field(code, "plan", i)] or 0) for i in range(1, 13)],
+            actual=[
+                None
+                if (cents := row[series_field(code, "actual", i)]) is None
+                else _from_cents(cents)
+                for i in range(1, 13)
+            ],
+            accounts=row[f"{code}_accounts"],
+            planned=row[f"{code}_planned"],
         )
-        for code in codes
+        for code, label in KPI_LABELS.items()
     ]
+
+
+# --- the fiscal year's totals ------------------------------------------------------------------
+
+
+@dataclass
+class YearTotals:
+    """Everything the leadership dashboard adds up over the filtered accounts' plans of a
+    fiscal year, from the last run's figures in one query."""
+
+    plans: int
+    bands: dict[str, int]  # accounts per attainment band; the rest of `total` have no data
+    costs: CostTotals
+    open_deviations: int
+    uncountered_deviations: int
+    series: list[CumulativeSeries]
+
+
+def year_totals(*, accounts, fiscal_year: int, bands: Bands, total: int) -> YearTotals:
+    """`accounts`: ids or a queryset, `total` of them. One query over one row per plan."""
+    row = _with_binding(_year_figures(accounts, fiscal_year)).aggregate(
+        plans=Count("pk"),
+        **_band_aggregates(bands),
+        **_cost_aggregates(),
+        **_deviation_aggregates(),
+        **_series_aggregates(),
+    )
+    return YearTotals(
+        plans=row["plans"],
+        bands=_bands_of(row, total),
+        costs=_costs_of(row),
+        open_deviations=row["open_deviations"],
+        uncountered_deviations=row["uncountered_deviations"],
+        series=_series_of(row, fiscal_year),
+    )
 
 
 def currencies(accounts) -> list[str]:

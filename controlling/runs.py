@@ -33,7 +33,7 @@ from accounts.models import AccountStatus, KeyAccount
 from goals.models import Goal
 from kam.models import User
 
-from . import alerts, computed, engine
+from . import alerts, computed, engine, figures
 from .models import (
     ChunkState,
     ControllingRun,
@@ -126,8 +126,8 @@ def run_start(
 ) -> ControllingRun:
     """Record a run and queue its chunks once this transaction commits.
 
-    A full or nightly run covers every account that is not archived and has a plan; an
-    "accounts" run the given ones. Both take every marked account along. While a full or
+    A full or nightly run covers every account that is not archived; an "accounts" run the
+    given ones. Both take every marked account along. While a full or
     nightly run is queued or running, asking for another returns that one; a run without
     progress for KAM_CONTROLLING_RUN_STALE_MINUTES is taken as abandoned (its worker was
     lost) and replaced.
@@ -174,10 +174,10 @@ def run_start(
 def _run_accounts(account_ids: list[int] | None) -> QuerySet:
     marked = Q(pk__in=RecomputeMark.objects.values("account_id"))
     if account_ids is None:
-        planned = KeyAccount.objects.exclude(status=AccountStatus.ARCHIVED).filter(
-            plans__isnull=False
-        )
-        return KeyAccount.objects.filter(Q(pk__in=planned.values("pk")) | marked)
+        # Accounts without a plan too: their revenue and selling positions are on the
+        # dashboard's figures.
+        active = KeyAccount.objects.exclude(status=AccountStatus.ARCHIVED)
+        return KeyAccount.objects.filter(Q(pk__in=active.values("pk")) | marked)
     return KeyAccount.objects.filter(Q(pk__in=account_ids) | marked)
 
 
@@ -261,7 +261,8 @@ def run_dispatch(*, run_id: int) -> None:
 
 def chunk_run(*, chunk_id: int) -> int:
     """Compute one chunk's accounts: first the computed actuals of the current month, then
-    every goal. Returns the number of goals computed.
+    every goal, the alerts, and the figures the dashboard adds up. Returns the number of
+    goals computed.
 
     The marks of the accounts are removed in the same transaction, and only those seen at
     its start, so a mark set by a change committed meanwhile stays for the next run."""
@@ -281,6 +282,7 @@ def chunk_run(*, chunk_id: int) -> int:
         computed.computed_actuals_refresh(account_ids=ids, month=_this_month())
         goals = engine.compute_goals(account_ids=ids)
         alerts.alerts_raise(account_ids=ids)  # mails go out after this transaction commits
+        figures.figures_refresh(account_ids=ids)
         if marks:
             seen = (Q(marked_at=at, account_id__in=pks) for at, pks in marks.items())
             RecomputeMark.objects.filter(reduce(or_, seen)).delete()

@@ -137,9 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
     portfolio_config, portfolio_table = charts.portfolio_chart(
         matrix,
-        attainment=dashboards.account_attainment(
-            accounts=[p.account.pk for p in matrix.positions], fiscal_year=fiscal_year
-        ),
+        attainment=matrix.attainment,
         bands=bands,
         size_label=size_label,
     )
@@ -163,15 +161,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         bands=bands,
     )
 
+    totals = dashboards.year_totals(
+        accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count
+    )
     costs_sort = request.GET.get("costs_sort")
     costs_sort = costs_sort if costs_sort in dashboards.COST_ORDERS else "name"
-    cost_table = dashboards.cost_table(accounts=selected, fiscal_year=fiscal_year, sort=costs_sort)
-    costs = _section(request, cost_table.plans, COSTS_PAGE_SIZE, "costs_page", "costs")
+    plans = dashboards.PlanPages(
+        accounts=selected, fiscal_year=fiscal_year, sort=costs_sort, count=totals.plans
+    )
+    costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
     cost_lines = dashboards.cost_lines_for(list(costs.page.object_list))
 
     funnel = dashboards.selling_funnel(account_ids=selected.values("pk"), total=accounts_count)
     funnel_config, funnel_table = charts.funnel_chart(funnel)
-    series = dashboards.cumulative_series(accounts=selected, fiscal_year=fiscal_year)
     context = {
         "filter": dashboard_filter,
         "fiscal_year": fiscal_year,
@@ -184,25 +186,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "size_label": size_label,
         "bands": bands,
         "band_labels": charts.band_labels(bands),
-        "band_counts": dashboards.band_counts(
-            accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count
-        ),
+        "band_counts": totals.bands,
         "heatmap": heatmap,
         "heatmap_rows": heatmap_rows,
         "heatmap_sort": heatmap_sort,
         "perspectives": Perspective.choices,
         "goal_areas": GoalArea.choices,
-        "deviations": dashboards.deviation_summary(accounts=selected, fiscal_year=fiscal_year),
+        "deviations": dashboards.deviation_summary(
+            accounts=selected,
+            fiscal_year=fiscal_year,
+            counts=(totals.open_deviations, totals.uncountered_deviations),
+        ),
         "approvals": dashboards.approvals(user=user, accounts=selected),
         "costs": costs,
         "cost_lines": cost_lines,
         "costs_sort": costs_sort,
-        "cost_totals": cost_table.totals,
+        "cost_totals": totals.costs,
         "funnel": funnel,
         "funnel_config": funnel_config,
         "funnel_table": funnel_table,
         "whitespace": dashboards.whitespace(accounts=selected),
-        "series": [(s, *charts.cumulative_chart(s)) for s in series],
+        "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
         "currencies": dashboards.currencies(selected),
         "now": timezone.now(),
     }

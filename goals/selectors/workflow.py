@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
@@ -188,18 +188,17 @@ class QueuedPlan:
     violations: list[Violation]
 
 
-def approval_queue(*, user: User) -> list[QueuedPlan]:
-    """Submitted plans of every account the user may see, longest waiting first.
-
-    Leadership and administrators see all; a manager sees the plans of their own accounts.
-    Five queries at most whatever the number of plans: the plans, then the frame check of
-    all of them at once.
-    """
-    plans = list(
-        AccountPlan.objects.filter(
-            status=PlanStatus.SUBMITTED, account__in=KeyAccount.objects.visible_to(user)
-        )
-        .select_related("account__owner")
+def queued_plans(*, user: User, accounts: QuerySet | None = None) -> QuerySet[AccountPlan]:
+    """Submitted plans of every account the user may see (of `accounts` only, when given),
+    longest waiting first. Leadership and administrators see all; a manager sees the plans
+    of their own accounts."""
+    plans = AccountPlan.objects.filter(
+        status=PlanStatus.SUBMITTED, account__in=KeyAccount.objects.visible_to(user)
+    )
+    if accounts is not None:
+        plans = plans.filter(account__in=accounts)
+    return (
+        plans.select_related("account__owner")
         .annotate(
             submitted_at=Max(
                 "transitions__at", filter=Q(transitions__to_status=PlanStatus.SUBMITTED)
@@ -207,5 +206,13 @@ def approval_queue(*, user: User) -> list[QueuedPlan]:
         )
         .order_by(models.F("submitted_at").asc(nulls_first=True), "account__name", "pk")
     )
+
+
+def approval_queue(*, user: User, plans: QuerySet | None = None) -> list[QueuedPlan]:
+    """The queued plans (`queued_plans`, or a slice of them) with their frame check. Five
+    queries at most whatever the number of plans: the plans, then the frame check of all of
+    them at once.
+    """
+    plans = list(queued_plans(user=user) if plans is None else plans)
     violations = frame_violations_for(plans=plans)
     return [QueuedPlan(plan=plan, violations=violations[plan.pk]) for plan in plans]

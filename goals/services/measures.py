@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kam.models import User
 
 from ..models import AccountPlan, Goal, Measure, MeasureStatus
+from ..signals import figures_changed
 
 FOREIGN_GOAL = _("Only goals of this plan can be linked to its measures.")
 
@@ -16,6 +17,11 @@ def _apply_done_rule(measure: Measure) -> None:
     # A finished measure is finished: its progress cannot stay below 100 %.
     if measure.status == MeasureStatus.DONE:
         measure.progress = 100
+
+
+def _costs_changed(plan: AccountPlan, reason: str) -> None:
+    # Costs, budgets and countermeasures are on the leadership dashboard's figures.
+    figures_changed.send(Measure, account_ids=[plan.account_id], reason=reason)
 
 
 def _check_goals(plan: AccountPlan, goals: Iterable[Goal]) -> list[Goal]:
@@ -37,6 +43,7 @@ def measure_create(
     measure._history_user = user
     measure.save()
     measure.goals.set(goals)
+    _costs_changed(plan, "measure added")
     return measure
 
 
@@ -50,12 +57,15 @@ def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fie
     measure._history_user = user
     measure.save()
     measure.goals.set(goals)
+    _costs_changed(measure.plan, "measure changed")
     return measure
 
 
+@transaction.atomic
 def measure_delete(*, measure: Measure, user: User) -> None:
     measure._history_user = user
     measure.delete()
+    _costs_changed(measure.plan, "measure deleted")
 
 
 def measure_progress_update(
@@ -77,6 +87,7 @@ def measure_progress_update(
     measure.full_clean()
     measure._history_user = user
     measure.save(update_fields=["status", "progress", "actual_cost"])
+    _costs_changed(measure.plan, "measure progress")
     return measure
 
 
@@ -86,4 +97,5 @@ def plan_budget_set(*, plan: AccountPlan, budget: Decimal | None, user: User) ->
     plan.full_clean()
     plan._history_user = user
     plan.save(update_fields=["budget", "updated_at"])
+    _costs_changed(plan, "expense limit")
     return plan

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.html import format_html
+from django.template.defaultfilters import floatformat
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -35,3 +36,35 @@ def page_url(context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = number
     return "?" + query.urlencode()
+
+
+@register.filter
+def chart_rows(table) -> str:
+    """The rows of a kam.charts.ChartTable as HTML: the first cell a row header linking to the
+    row's source, numbers right-aligned and formatted by locale, "–" for no value. Built here
+    rather than cell by cell in the template: a portfolio chart's table has 800 cells."""
+
+    def cell_html(index: int, cell) -> str:
+        if cell.value is None or cell.value == "":
+            text = "–"
+        elif cell.column.numeric:
+            text = floatformat(cell.value, cell.column.floatformat)
+        else:
+            text = conditional_escape(cell.value)
+        if cell.url:
+            text = format_html('<a href="{}">{}</a>', cell.url, text)
+        if index == 0:
+            align = " text-end" if cell.column.numeric else ""
+            return format_html('<th scope="row" class="fw-normal{}">{}</th>', align, text)
+        if cell.column.numeric:
+            return format_html('<td class="text-end text-nowrap">{}</td>', text)
+        return format_html("<td>{}</td>", text)
+
+    return format_html_join(
+        "\n",
+        "<tr>{}</tr>",
+        (
+            (format_html_join("", "{}", ((cell_html(i, c),) for i, c in enumerate(row))),)
+            for row in table.body
+        ),
+    )

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from accounts.models import KeyAccount
+from controlling.figures import figures_refresh
 from controlling.models import Actual, Deviation, GoalResult, GoalState, GoalStatus, Notification
 from goals.models import KPIDefinition, fiscal_year_for
 from tests import factories
@@ -13,6 +15,12 @@ from tests import factories
 # Calendar fiscal years (the tests set KAM_FISCAL_YEAR_START_MONTH = 1): the current one, so
 # the pages' default year is the one the data is in.
 YEAR = fiscal_year_for(timezone.localdate(), 1)
+
+
+def refresh_figures() -> None:
+    """What each chunk of a controlling run does last: refresh the figures the leadership
+    dashboard adds up, here of every account."""
+    figures_refresh(account_ids=KeyAccount.objects.values_list("pk", flat=True))
 
 
 def month(number: int, year: int = YEAR) -> datetime.date:

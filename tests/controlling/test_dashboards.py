@@ -25,6 +25,7 @@ from tests.controlling.dashboard_data import (
     full_account,
     margin_kpi,
     month,
+    refresh_figures,
     results,
     state,
 )
@@ -263,26 +264,36 @@ def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans
     silent_plan = plan_for(silent)
     accounts = KeyAccount.objects.all()
 
-    table = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="name")
+    refresh_figures()
+    totals = year_totals(accounts).costs
 
     lines = dashboards.cost_lines(accounts=accounts, fiscal_year=YEAR)
-    assert table.totals == dashboards.cost_totals(lines)
-    assert (table.totals.actual_cost, table.totals.margin_gained) == (14000, 5000)
-    assert (table.totals.over_budget, table.totals.plans_with_margin) == (1, 2)
-    assert table.plans.count() == 4
-    assert table.plans[0:4] == [cheap_plan, silent_plan, dear_plan, plan]
-    by_cost = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="cost").plans
-    assert by_cost[0:4] == [dear_plan, plan, cheap_plan, silent_plan]
-    by_return = dashboards.cost_table(accounts=accounts, fiscal_year=YEAR, sort="return").plans
+    assert totals == dashboards.cost_totals(lines)
+    assert (totals.actual_cost, totals.margin_gained) == (14000, 5000)
+    assert (totals.over_budget, totals.plans_with_margin) == (1, 2)
+    assert year_totals(accounts).plans == 4
+    by_name = pages(accounts, "name")
+    assert by_name[0:4] == [cheap_plan, silent_plan, dear_plan, plan]
+    assert pages(accounts, "cost")[0:4] == [dear_plan, plan, cheap_plan, silent_plan]
+    by_return = pages(accounts, "return")
     # Lowest return first; plans without one (no margin goal, or no cost) last, by name.
     assert by_return[0:4] == [plan, cheap_plan, silent_plan, dear_plan]
     assert by_return[1:3] == [cheap_plan, silent_plan]
-    assert [line.plan for line in dashboards.cost_lines_for(by_return[0:2])] == [plan, cheap_plan]
-    nothing = dashboards.cost_table(
-        accounts=KeyAccount.objects.none(), fiscal_year=YEAR, sort="cost"
-    )
-    assert (nothing.plans.count(), nothing.plans[0:20]) == (0, [])
-    assert nothing.totals == dashboards.CostTotals()
+    lines = dashboards.cost_lines_for(by_return[0:2])
+    assert [line.plan for line in lines] == [plan, cheap_plan]
+    nothing = KeyAccount.objects.none()
+    assert (year_totals(nothing).plans, pages(nothing, "cost")[0:20]) == (0, [])
+    assert year_totals(nothing).costs == dashboards.CostTotals()
+
+
+def year_totals(accounts, total: int = 0, bands=None) -> dashboards.YearTotals:
+    bands = bands or dashboards.attainment_bands()
+    return dashboards.year_totals(accounts=accounts, fiscal_year=YEAR, bands=bands, total=total)
+
+
+def pages(accounts, sort: str) -> dashboards.PlanPages:
+    count = year_totals(accounts).plans
+    return dashboards.PlanPages(accounts=accounts, fiscal_year=YEAR, sort=sort, count=count)
 
 
 def test_band_counts_follow_each_accounts_rounded_attainment(owner):
@@ -300,7 +311,8 @@ def test_band_counts_follow_each_accounts_rounded_attainment(owner):
     factories.KeyAccountFactory(owner=owner, name="no plan")
     accounts = KeyAccount.objects.all()
 
-    counts = dashboards.band_counts(accounts=accounts, fiscal_year=YEAR, bands=bands, total=7)
+    refresh_figures()
+    counts = year_totals(accounts, total=7, bands=bands).bands
 
     attainment = dashboards.account_attainment(accounts=accounts, fiscal_year=YEAR)
     expected = dict.fromkeys(GoalStatus.values, 0)
@@ -309,9 +321,7 @@ def test_band_counts_follow_each_accounts_rounded_attainment(owner):
         expected[bands.status(known.percent if known else None)] += 1
     assert counts == expected
     assert counts == {"on_track": 2, "at_risk": 2, "off_track": 1, "no_data": 2}
-    empty = dashboards.band_counts(
-        accounts=KeyAccount.objects.none(), fiscal_year=YEAR, bands=bands, total=0
-    )
+    empty = year_totals(KeyAccount.objects.none(), bands=bands).bands
     assert empty == dict.fromkeys(GoalStatus.values, 0)
 
 
@@ -330,6 +340,7 @@ def test_the_portfolio_chart_places_the_largest_accounts_and_counts_every_one(ow
         if amount:
             Actual.objects.create(account=account, kpi=revenue, month=month(2), value=amount)
 
+    refresh_figures()
     matrix = dashboards.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=2)
 
     assert [(p.account.name, p.size) for p in matrix.positions] == [
@@ -338,6 +349,21 @@ def test_the_portfolio_chart_places_the_largest_accounts_and_counts_every_one(ow
     ]
     assert matrix.counts == {"strategic": 1, "development": 1, "status": 1, "streamline": 1}
     assert (matrix.scored, matrix.unscored) == (4, 1)
+    # Fewer accounts with revenue than places: the rest follow, a loss after no revenue.
+    factories.KeyAccountFactory(
+        owner=owner, name="Credit notes", attractiveness=60, relative_strength=60
+    )
+    refund = KeyAccount.objects.get(name="Credit notes")
+    Actual.objects.create(account=refund, kpi=revenue, month=month(3), value=-50)
+    refresh_figures()
+    matrix = dashboards.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=10)
+    assert [(p.account.name, p.size) for p in matrix.positions] == [
+        ("Large", Decimal(900)),
+        ("Middle", Decimal(500)),
+        ("Small", Decimal(100)),
+        ("Weak", Decimal(0)),
+        ("Credit notes", Decimal(-50)),
+    ]
 
 
 # --- selling dimensions ---------------------------------------------------------------------
@@ -363,6 +389,7 @@ def test_the_funnel_counts_accounts_per_stage_and_reached(owner):
     factories.SellingPositionFactory(account=joint, stage="joint_development")
     ids = list(KeyAccount.objects.values_list("pk", flat=True))
 
+    refresh_figures()
     steps = dashboards.selling_funnel(account_ids=ids)
 
     assert [s.stage for s in steps] == PathStage.values
@@ -386,6 +413,7 @@ def test_whitespace_sums_open_potential_and_weights_it(owner):
     hidden = factories.KeyAccountFactory(name="Not in the set")
     factories.SellingPositionFactory(account=hidden, stage="potential", potential_revenue=1)
 
+    refresh_figures()
     result = dashboards.whitespace(accounts=[first.pk, second.pk])
 
     assert result.open_potential == Decimal(90000)
@@ -415,7 +443,8 @@ def test_cumulative_plan_and_actual_count_the_reporting_accounts(owner):
     Actual.objects.create(account=no_goal, kpi=kpi, month=month(1), value=5000)
     ids = [reporting.pk, silent.pk, no_goal.pk]
 
-    revenue, margin = dashboards.cumulative_series(accounts=ids, fiscal_year=YEAR)
+    refresh_figures()
+    revenue, margin = year_totals(ids).series
 
     assert revenue.plan == [100] * 12
     assert revenue.actual == [90, 110] + [None] * 10
@@ -442,6 +471,7 @@ def test_deviations_worst_first_and_those_without_countermeasure_oldest_first(ac
     deviation(goal(plan, 50), days_ago=40, closed_at=timezone.now())
     deviation(goal(plan_for(account, YEAR - 1), 10), days_ago=50)
 
+    refresh_figures()
     summary = dashboards.deviation_summary(accounts=[account.pk], fiscal_year=YEAR)
 
     assert summary.open_count == 4
@@ -455,8 +485,21 @@ def test_the_approval_queue_keeps_only_the_filtered_accounts(leadership, account
     submitted = plan_for(account, YEAR + 1, status="submitted")
     other = plan_for(factories.KeyAccountFactory(), status="submitted")
     queue = dashboards.approvals(user=leadership, accounts=KeyAccount.objects.filter(pk=account.pk))
-    assert [row.plan for row in queue] == [submitted]
-    assert other.pk not in [row.plan.pk for row in queue]
+    assert queue.count == 1
+    assert [row.plan for row in queue.first] == [submitted]
+    assert other.pk not in [row.plan.pk for row in queue.first]
+
+
+def test_the_dashboard_checks_the_frame_of_the_longest_waiting_plans_only(leadership):
+    plans = [
+        plan_for(factories.KeyAccountFactory(name=name), status="submitted")
+        for name in ("Alpha", "Beta", "Gamma")
+    ]
+    queue = dashboards.approvals(user=leadership, accounts=KeyAccount.objects.all(), limit=2)
+    assert queue.count == 3
+    # Without a submission on record they wait equally long: by account name.
+    assert [row.plan for row in queue.first] == plans[:2]
+    assert all(row.violations is not None for row in queue.first)
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -511,6 +554,7 @@ def test_the_dashboard_applies_the_filters(client, leadership, owner):
     dropped = full_account(factories.UserFactory(), 2)
     client.force_login(leadership)
 
+    refresh_figures()
     response = client.get(URL, {"tier": "strategic", "fiscal_year": YEAR})
 
     assert response.status_code == 200
@@ -544,6 +588,7 @@ def test_the_page_shows_every_section_with_links_to_its_sources(client, leadersh
     plan.save()
     client.force_login(leadership)
 
+    refresh_figures()
     response = client.get(URL)
     html = response.content.decode()
 
@@ -585,6 +630,7 @@ def test_numbers_follow_the_language(client, leadership, owner):
     account = full_account(owner, 1)
     Actual.objects.filter(account=account, kpi__code="revenue").update(value=Decimal(1234567))
     client.force_login(leadership)
+    refresh_figures()
     html = client.get(URL, headers={"accept-language": "de"}).content.decode()
     assert "1.234.567" in html
 
@@ -612,6 +658,7 @@ def test_heatmap_sorts_worst_first_and_paginates(client, leadership, owner):
         factories.KeyAccountFactory(owner=owner, name=f"Unplanned {n:02}")
     client.force_login(leadership)
 
+    refresh_figures()
     response = client.get(URL, {"heatmap_sort": "attainment"})
     rows = response.context["heatmap_rows"]
     assert [r.account.name for r in rows[:4]] == [
@@ -653,6 +700,7 @@ def test_leadership_and_administrators_see_every_account(client, persona, reques
     archived = factories.KeyAccountFactory(status="archived", name="Archived Ltd")
     client.force_login(request.getfixturevalue(persona))
 
+    refresh_figures()
     response = client.get(URL)
 
     names = {r.account.name for r in response.context["heatmap_rows"]}
@@ -696,6 +744,7 @@ def test_the_dashboard_costs_the_same_for_50_accounts_as_for_5(
     def add(start, count):
         for n in range(start, start + count):
             full_account(managers[n % 3], n)
+        refresh_figures()
 
     client.force_login(leadership)
     add(0, 5)

@@ -18,6 +18,7 @@ from controlling import exports
 from controlling.models import Deviation, GoalResult, GoalStatus
 from goals.models import fiscal_year_for
 from tests import factories
+from tests.controlling.dashboard_data import refresh_figures
 
 pytestmark = pytest.mark.django_db
 
@@ -396,6 +397,7 @@ def portfolio(account, outsider):
     )
     other = factories.KeyAccountFactory(name="Zeta Strategic AG", tier="strategic", country="CH")
     factories.AccountPlanFactory(account=other, fiscal_year=YEAR)
+    refresh_figures()
     return {"worst": worst, "other": other}
 
 

@@ -121,20 +121,23 @@ def test_a_full_run_computes_every_goal_in_chunks_and_counts_its_progress(
     assert (january.plan, january.actual, january.deviation) == (D("100"), D("90"), D("-10"))
 
 
-def test_a_full_run_takes_unarchived_accounts_with_plans_and_every_marked_account(
+def test_a_full_run_takes_unarchived_accounts_and_every_marked_account(
     db, settings, django_capture_on_commit_callbacks
 ):
     active = planned_account("Nordwerk")
     on_hold = planned_account("Meridian", status=AccountStatus.ON_HOLD)
     archived = planned_account("Altbau", status=AccountStatus.ARCHIVED)
     archived_marked = planned_account("Altbau Zwei", status=AccountStatus.ARCHIVED)
-    factories.KeyAccountFactory(name="Without plan")
+    # Without a plan: nothing to compute, but its revenue and selling positions are figures
+    # of the dashboard.
+    planless = factories.KeyAccountFactory(name="Without plan")
     runs.accounts_mark(account_ids=[archived_marked.pk], reason="test")
 
     run = started(django_capture_on_commit_callbacks, kind=RunKind.FULL)
 
     (chunk,) = run.chunks.all()
-    assert sorted(chunk.account_ids) == sorted([active.pk, on_hold.pk, archived_marked.pk])
+    expected = [active.pk, on_hold.pk, archived_marked.pk, planless.pk]
+    assert sorted(chunk.account_ids) == sorted(expected)
     assert archived.pk not in chunk.account_ids
     assert not RecomputeMark.objects.exists()
 
@@ -649,10 +652,15 @@ def test_the_nightly_run_is_a_periodic_task_at_half_past_two_that_admins_can_cha
     assert str(task.crontab.timezone) == settings.TIME_ZONE
 
 
-def test_beat_schedules_the_nightly_run_from_the_database(db):
+def test_beat_schedules_the_nightly_run_from_the_database(db, monkeypatch):
+    from django_celery_beat import schedulers
     from django_celery_beat.schedulers import DatabaseScheduler
 
     from kam.celery import app
+
+    # The scheduler loads only crontab entries due within two hours of now; be at 1:45 local.
+    night = timezone.localtime().replace(hour=1, minute=45)
+    monkeypatch.setattr(schedulers, "aware_now", lambda: night)
 
     assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
     entry = DatabaseScheduler(app=app, lazy=True).all_as_schedule()["controlling-nightly-run"]

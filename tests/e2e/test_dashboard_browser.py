@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from controlling.models import Actual
 from tests import factories
-from tests.controlling.dashboard_data import full_account, month
+from tests.controlling.dashboard_data import full_account, month, refresh_figures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +42,7 @@ def portfolio(settings, owner):
                 Actual.objects.create(
                     account=account, kpi=revenue.kpi, month=month(number), value=90 + n * 12
                 )
+    refresh_figures()
     return accounts
 
 
