@@ -946,31 +946,6 @@ class FunnelStep:
     reached: int  # at this stage or further along the path
 
 
-def selling_funnel(*, account_ids, total: int | None = None) -> list[FunnelStep]:
-    """Accounts per stage of the path of the three selling dimensions (the highest stage each
-    has reached, as goals.selectors.selling.path_stage_for defines it, from the last run's
-    `SellingFigures`), and how many reached at least each stage. `account_ids`: ids, or a
-    queryset of them with `total` saying how many. One query however many accounts."""
-    counts = Counter(
-        dict(
-            SellingFigures.objects.filter(account__in=account_ids)
-            .values("path_stage")
-            .annotate(n=Count("pk"))
-            .values_list("path_stage", "n")
-            .order_by()
-        )
-    )
-    if total is None:
-        total = len(set(account_ids))
-    # Accounts without any position are at the first stage.
-    counts[PathStage.SINGLE] += total - sum(counts.values())
-    steps, reached = [], 0
-    for value, label in reversed(PathStage.choices):
-        reached += counts[value]
-        steps.append(FunnelStep(value, str(label), counts[value], reached))
-    return steps[::-1]
-
-
 @dataclass
 class Whitespace:
     open_potential: Decimal
@@ -979,30 +954,66 @@ class Whitespace:
     top_accounts: list[tuple[KeyAccount, Decimal, Decimal]]  # account, open, weighted
 
 
-def whitespace(*, accounts, top: int = 5) -> Whitespace:
-    """Open potential (positions at potential identified or offered) of the accounts, also
-    weighted by probability, and the accounts with the largest, from the last run's
-    `SellingFigures`. Two queries."""
+def selling_summary(
+    *, accounts, total: int | None = None, top: int = 5
+) -> tuple[list[FunnelStep], Whitespace]:
+    """From the last run's `SellingFigures` of the accounts (ids, or a queryset with `total`
+    saying how many), in two queries however many accounts:
+
+    - the funnel: accounts per stage of the path of the three selling dimensions (the highest
+      stage each has reached, as goals.selectors.selling.path_stage_for defines it) and how
+      many reached at least each stage; accounts without positions are at the first;
+    - the whitespace: open potential (positions at potential identified or offered), also
+      weighted by probability, and the `top` accounts with the largest."""
     figures = SellingFigures.objects.filter(account__in=accounts)
-    totals = figures.aggregate(
-        potential=Sum("open_potential"),
-        weighted=Sum("weighted_potential"),
-        n=Coalesce(Sum("open_positions"), 0),
-    )
+    counts: Counter = Counter()
+    potential = weighted = Decimal(0)
+    positions = 0
+    for stage, n, stage_potential, stage_weighted, stage_positions in (
+        figures.values("path_stage")
+        .annotate(
+            n=Count("pk"),
+            potential=Sum("open_potential"),
+            weighted=Sum("weighted_potential"),
+            positions=Sum("open_positions"),
+        )
+        .values_list("path_stage", "n", "potential", "weighted", "positions")
+        .order_by()
+    ):
+        counts[stage] = n
+        potential += stage_potential
+        weighted += stage_weighted
+        positions += stage_positions
+    if total is None:
+        total = len(set(accounts))
+    counts[PathStage.SINGLE] += total - sum(counts.values())
+    steps, reached = [], 0
+    for value, label in reversed(PathStage.choices):
+        reached += counts[value]
+        steps.append(FunnelStep(value, str(label), counts[value], reached))
     ranked = (
         figures.filter(open_potential__gt=0)
         .select_related("account")
         .order_by("-open_potential", "account__name", "account_id")[:top]
     )
-    return Whitespace(
-        open_potential=_decimal(totals["potential"]),
-        weighted_potential=_decimal(totals["weighted"]),
-        positions=totals["n"],
+    space = Whitespace(
+        open_potential=_decimal(potential),
+        weighted_potential=_decimal(weighted),
+        positions=positions,
         top_accounts=[
             (row.account, _decimal(row.open_potential), _decimal(row.weighted_potential))
             for row in ranked
         ],
     )
+    return steps[::-1], space
+
+
+def selling_funnel(*, account_ids, total: int | None = None) -> list[FunnelStep]:
+    return selling_summary(accounts=account_ids, total=total, top=0)[0]
+
+
+def whitespace(*, accounts, top: int = 5) -> Whitespace:
+    return selling_summary(accounts=accounts, total=0, top=top)[1]
 
 
 def _decimal(value) -> Decimal:

@@ -172,7 +172,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
     cost_lines = dashboards.cost_lines_for(list(costs.page.object_list))
 
-    funnel = dashboards.selling_funnel(account_ids=selected.values("pk"), total=accounts_count)
+    funnel, whitespace = dashboards.selling_summary(
+        accounts=selected.values("pk"), total=accounts_count
+    )
     funnel_config, funnel_table = charts.funnel_chart(funnel)
     context = {
         "filter": dashboard_filter,
@@ -205,7 +207,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "funnel": funnel,
         "funnel_config": funnel_config,
         "funnel_table": funnel_table,
-        "whitespace": dashboards.whitespace(accounts=selected),
+        "whitespace": whitespace,
         "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
         "currencies": dashboards.currencies(selected),
         "now": timezone.now(),
