@@ -439,6 +439,7 @@ class Recorder:
         ("controlling.computed", "computed_actuals_refresh"),
         ("controlling.alerts", "alerts_raise"),
         ("controlling.alerts", "notifications_email"),
+        ("controlling.figures", "figures_refresh"),
     )
 
     def __init__(self):
