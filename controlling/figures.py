@@ -43,6 +43,13 @@ from .models import (
     series_field,
 )
 
+# Everything a refresh rewrites: all but the key.
+FIGURE_FIELDS = [
+    f.name
+    for f in AccountFigures._meta.concrete_fields
+    if f.name not in ("id", "account", "fiscal_year")
+]
+
 
 def cents(amount: Decimal) -> int:
     """Amounts have two decimal places, so this is exact."""
@@ -116,8 +123,18 @@ def figures_refresh(*, account_ids: Iterable[int]) -> int:
 
     _series(rows, by_plan, row, ids)
 
-    AccountFigures.objects.filter(account_id__in=ids).delete()
-    AccountFigures.objects.bulk_create(rows.values(), batch_size=500)
+    # Upserts in one order, not delete and insert: two runs refreshing the same account (an
+    # accounts run beside the nightly one) then wait for each other instead of colliding.
+    written = AccountFigures.objects.bulk_create(
+        [rows[key] for key in sorted(rows)],
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["account", "fiscal_year"],
+        update_fields=FIGURE_FIELDS,
+    )
+    AccountFigures.objects.filter(account_id__in=ids).exclude(
+        pk__in=[figures.pk for figures in written]
+    ).delete()
     _selling_refresh(ids, now)
     return len(rows)
 
@@ -174,7 +191,7 @@ def _selling_refresh(ids: list[int], now) -> None:
     open_ = Q(stage__in=OPEN_STAGES)
     weighted = ExpressionWrapper(
         F("potential_revenue") * F("probability") / 100,
-        output_field=DecimalField(max_digits=20, decimal_places=2),
+        output_field=DecimalField(max_digits=22, decimal_places=4),
     )
     figures = [
         SellingFigures(
@@ -208,5 +225,13 @@ def _selling_refresh(ids: list[int], now) -> None:
         )
         .order_by()
     ]
-    SellingFigures.objects.filter(account_id__in=ids).delete()
-    SellingFigures.objects.bulk_create(figures, batch_size=500)
+    SellingFigures.objects.bulk_create(
+        sorted(figures, key=lambda f: f.account_id),
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["account"],
+        update_fields=[f.name for f in SellingFigures._meta.concrete_fields if not f.primary_key],
+    )
+    SellingFigures.objects.filter(account_id__in=ids).exclude(
+        account_id__in=[f.account_id for f in figures]
+    ).delete()

@@ -165,3 +165,14 @@ def test_a_refresh_replaces_the_accounts_figures_and_no_others(account, owner):
     plan.delete()
     assert figures_refresh(account_ids=[account.pk]) == 0
     assert list(AccountFigures.objects.values_list("plan", flat=True)) == [other.pk]
+
+
+def test_a_refresh_updates_the_rows_in_place(account, owner):
+    plan = factories.AccountPlanFactory(account=account, fiscal_year=YEAR)
+    figures_refresh(account_ids=[account.pk])
+    before = AccountFigures.objects.get(plan=plan)
+    factories.MeasureFactory(plan=plan, planned_cost=Decimal(700))
+    figures_refresh(account_ids=[account.pk])
+    after = AccountFigures.objects.get(plan=plan)
+    # An upsert, so a run refreshing the same account meanwhile waits instead of colliding.
+    assert (after.pk, after.planned_cost) == (before.pk, Decimal(700))
