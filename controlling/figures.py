@@ -123,18 +123,24 @@ def figures_refresh(*, account_ids: Iterable[int]) -> int:
 
     _series(rows, by_plan, row, ids)
 
+    # Years without a plan or revenue any more go first: a plan moved to another year
+    # would otherwise be on two rows for a moment.
+    years: dict[int, list[int]] = defaultdict(list)
+    for account_id, fiscal_year in rows:
+        years[fiscal_year].append(account_id)
+    kept = Q(pk__in=[])
+    for fiscal_year, accounts in years.items():
+        kept |= Q(fiscal_year=fiscal_year, account_id__in=accounts)
+    AccountFigures.objects.filter(account_id__in=ids).exclude(kept).delete()
     # Upserts in one order, not delete and insert: two runs refreshing the same account (an
     # accounts run beside the nightly one) then wait for each other instead of colliding.
-    written = AccountFigures.objects.bulk_create(
+    AccountFigures.objects.bulk_create(
         [rows[key] for key in sorted(rows)],
         batch_size=500,
         update_conflicts=True,
         unique_fields=["account", "fiscal_year"],
         update_fields=FIGURE_FIELDS,
     )
-    AccountFigures.objects.filter(account_id__in=ids).exclude(
-        pk__in=[figures.pk for figures in written]
-    ).delete()
     _selling_refresh(ids, now)
     return len(rows)
 

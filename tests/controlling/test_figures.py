@@ -176,3 +176,12 @@ def test_a_refresh_updates_the_rows_in_place(account, owner):
     after = AccountFigures.objects.get(plan=plan)
     # An upsert, so a run refreshing the same account meanwhile waits instead of colliding.
     assert (after.pk, after.planned_cost) == (before.pk, Decimal(700))
+
+
+def test_a_plan_moved_to_another_year_moves_its_figures(account):
+    plan = factories.AccountPlanFactory(account=account, fiscal_year=YEAR)
+    figures_refresh(account_ids=[account.pk])
+    plan.fiscal_year = YEAR + 1
+    plan.save()
+    figures_refresh(account_ids=[account.pk])
+    assert list(AccountFigures.objects.values_list("fiscal_year", "plan")) == [(YEAR + 1, plan.pk)]
