@@ -1013,6 +1013,7 @@ def selling_funnel(*, account_ids, total: int | None = None) -> list[FunnelStep]
 
 
 def whitespace(*, accounts, top: int = 5) -> Whitespace:
+    # total=0: the funnel is not asked for, so the accounts need not be counted.
     return selling_summary(accounts=accounts, total=0, top=top)[1]
 
 
