@@ -36,17 +36,6 @@ sys.path[0] = str(ROOT)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kam_bench"
 MIB = 1024 * 1024
 
-RESULT_COLUMNS = (
-    "plan",
-    "actual",
-    "deviation",
-    "deviation_percent",
-    "ytd_plan",
-    "ytd_actual",
-    "forecast",
-    "attainment_percent",
-    "status",
-)
 
 # The floor: every GoalResult row of every quantitative goal in one statement, written by
 # hand from the rules in docs/architecture.md ("The controlling engine"), independently of
@@ -228,6 +217,7 @@ def measure(accounts: int, args: argparse.Namespace) -> dict:
     from django.db import connection
 
     from bench import data
+    from controlling.engine import RESULT_FIELDS
 
     figures: dict = {"accounts": accounts, "chunk_size": settings.KAM_CONTROLLING_CHUNK_SIZE}
     note(f"\n== {accounts} accounts ==")
@@ -256,7 +246,7 @@ def measure(accounts: int, args: argparse.Namespace) -> dict:
         cursor.execute("DROP TABLE IF EXISTS bench_floor")
         cursor.execute(
             "CREATE UNLOGGED TABLE bench_floor AS SELECT goal_id, month, "
-            f"{', '.join(RESULT_COLUMNS)} FROM controlling_goalresult"
+            f"{', '.join(RESULT_FIELDS)} FROM controlling_goalresult"
         )
     note(f"floor: {rows} rows, {', '.join(f'{s:.2f}' for s in floor_times)} s")
 
@@ -390,11 +380,13 @@ def compare() -> dict:
     rows that differ (and in which columns), and an order-independent checksum of each."""
     from django.db import connection
 
-    fingerprint = "concat_ws('|', goal_id, month, {})".format(", ".join(RESULT_COLUMNS))
-    differ = " OR ".join(f"f.{c} IS DISTINCT FROM r.{c}" for c in RESULT_COLUMNS)
+    from controlling.engine import RESULT_FIELDS
+
+    fingerprint = "concat_ws('|', goal_id, month, {})".format(", ".join(RESULT_FIELDS))
+    differ = " OR ".join(f"f.{c} IS DISTINCT FROM r.{c}" for c in RESULT_FIELDS)
     per_column = ", ".join(
         f"count(*) FILTER (WHERE f.goal_id = r.goal_id AND f.{c} IS DISTINCT FROM r.{c})"
-        for c in RESULT_COLUMNS
+        for c in RESULT_FIELDS
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -425,7 +417,7 @@ def compare() -> dict:
     }
     if differing:
         comparison["differing_by_column"] = {
-            column: count for column, count in zip(RESULT_COLUMNS, columns, strict=True) if count
+            column: count for column, count in zip(RESULT_FIELDS, columns, strict=True) if count
         }
     return comparison
 
