@@ -324,10 +324,23 @@ class Portfolio:
     attainment: dict[int, "Attainment"] = field(default_factory=dict)
 
 
-def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -> Portfolio:
+@dataclass
+class PortfolioRanks:
+    """What `portfolio` reads over the whole set of accounts, without the accounts themselves:
+    small enough to keep (controlling.dashboard_cache)."""
+
+    counts: dict[str, int]  # per quadrant
+    total: int
+    # The placed accounts, largest first: id, revenue, attainment weighted and weights.
+    ranked: list[tuple[int, Decimal, Decimal | None, int | None]]
+
+
+def portfolio_ranks(
+    *, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int
+) -> PortfolioRanks:
     """Quadrant counts, and the `limit` scored accounts with the largest revenue in the fiscal
-    year (as `account_revenue` sums it) with their owners and attainment, largest first, from
-    the last run's figures. Three queries (four when fewer than `limit` have revenue)."""
+    year (as `account_revenue` sums it) with their attainment, largest first, from the last
+    run's figures. Two queries (three when fewer than `limit` have revenue)."""
     money = DecimalField(max_digits=20, decimal_places=2)
     attractive, strong = (
         Q(attractiveness__gte=PORTFOLIO_MIDPOINT),
@@ -366,27 +379,37 @@ def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -
                 : limit - len(ranked)
             ]
         )
-    loaded = KeyAccount.objects.select_related("owner").in_bulk([row[0] for row in ranked])
+    return PortfolioRanks(counts=counts, total=total, ranked=ranked)
+
+
+def portfolio_of(ranks: PortfolioRanks) -> Portfolio:
+    """The portfolio with its placed accounts and their owners loaded. One query."""
+    loaded = KeyAccount.objects.select_related("owner").in_bulk([row[0] for row in ranks.ranked])
     positions = [
         PortfolioPosition(
             account=(account := loaded[pk]),
             quadrant=PortfolioQuadrant.of(account.attractiveness, account.relative_strength),
             size=revenue,
         )
-        for pk, revenue, _weighted, _weights in ranked
+        for pk, revenue, _weighted, _weights in ranks.ranked
     ]
     attainment = {
         pk: Attainment(percent=Attainment.percent_of(weighted, weights))
-        for pk, _revenue, weighted, weights in ranked
+        for pk, _revenue, weighted, weights in ranks.ranked
     }
-    scored = sum(counts.values())
+    scored = sum(ranks.counts.values())
     return Portfolio(
         positions=positions,
-        counts=counts,
+        counts=ranks.counts,
         scored=scored,
-        unscored=total - scored,
+        unscored=ranks.total - scored,
         attainment=attainment,
     )
+
+
+def portfolio(*, accounts: QuerySet[KeyAccount], fiscal_year: int, limit: int) -> Portfolio:
+    """The KAM portfolio of the accounts (`portfolio_ranks`, `portfolio_of`). Three queries."""
+    return portfolio_of(portfolio_ranks(accounts=accounts, fiscal_year=fiscal_year, limit=limit))
 
 
 # --- the manager home ----------------------------------------------------------------------------
@@ -834,12 +857,14 @@ def cost_lines_for(plans: list[AccountPlan]) -> list[CostLine]:
     return lines
 
 
-def _with_binding(figures: QuerySet[AccountFigures]) -> QuerySet[AccountFigures]:
+def _with_binding(
+    figures: QuerySet[AccountFigures], caps: dict[str, Decimal] | None = None
+) -> QuerySet[AccountFigures]:
     """The figures with `binding`, the budget that binds their plan (`binding_budget`): the
     plan's expense limit or the frame's cap for the account's tier, whichever is lower. The
-    caps are read now, so a changed frame shows at once."""
+    caps (`cost_caps`) are read now unless given, so a changed frame shows at once."""
     money = DecimalField(max_digits=20, decimal_places=2)
-    caps = cost_caps()
+    caps = cost_caps() if caps is None else caps
     tier_caps = [
         When(account__tier=tier, then=Value(cap))
         for tier in Tier.values
@@ -1145,9 +1170,12 @@ class YearTotals:
     series: list[CumulativeSeries]
 
 
-def year_totals(*, accounts, fiscal_year: int, bands: Bands, total: int) -> YearTotals:
-    """`accounts`: ids or a queryset, `total` of them. One query over one row per plan."""
-    row = _with_binding(_year_figures(accounts, fiscal_year)).aggregate(
+def year_totals(
+    *, accounts, fiscal_year: int, bands: Bands, total: int, caps: dict[str, Decimal] | None = None
+) -> YearTotals:
+    """`accounts`: ids or a queryset, `total` of them; `caps` as `cost_caps` reads them (read
+    here when not given). One query over one row per plan (two without `caps`)."""
+    row = _with_binding(_year_figures(accounts, fiscal_year), caps).aggregate(
         plans=Count("pk"),
         **_band_aggregates(bands),
         **_cost_aggregates(),

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_safe
 from accounts.models import KeyAccount, PortfolioQuadrant
 from goals.models import GoalArea, Perspective
 
+from . import dashboard_cache, dashboards
 from . import dashboard_charts as charts
-from . import dashboards
 from .dashboard_filters import DashboardFilter
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
@@ -128,11 +128,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     fiscal_year = dashboard_filter.year
     selected = dashboard_filter.qs.order_by()
-    accounts_count = selected.count()
+    stamp = dashboard_cache.stamp(selected)
+    accounts_count = stamp.accounts
 
     bands = dashboards.attainment_bands()
-    matrix = dashboards.portfolio(
-        accounts=selected, fiscal_year=fiscal_year, limit=dashboards.PORTFOLIO_BUBBLES
+    caps = dashboards.cost_caps()
+    matrix = dashboards.portfolio_of(
+        stamp.remembered(
+            "portfolio",
+            lambda: dashboards.portfolio_ranks(
+                accounts=selected, fiscal_year=fiscal_year, limit=dashboards.PORTFOLIO_BUBBLES
+            ),
+            fiscal_year,
+            dashboards.PORTFOLIO_BUBBLES,
+        )
     )
     size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
     portfolio_config, portfolio_table = charts.portfolio_chart(
@@ -161,8 +170,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         bands=bands,
     )
 
-    totals = dashboards.year_totals(
-        accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count
+    totals = stamp.remembered(
+        "year_totals",
+        lambda: dashboards.year_totals(
+            accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count, caps=caps
+        ),
+        fiscal_year,
+        bands,
+        sorted(caps.items()),
     )
     costs_sort = request.GET.get("costs_sort")
     costs_sort = costs_sort if costs_sort in dashboards.COST_ORDERS else "name"
@@ -172,8 +187,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
     cost_lines = dashboards.cost_lines_for(list(costs.page.object_list))
 
-    funnel, whitespace = dashboards.selling_summary(
-        accounts=selected.values("pk"), total=accounts_count
+    funnel, whitespace = stamp.remembered(
+        "selling",
+        lambda: dashboards.selling_summary(accounts=selected.values("pk"), total=accounts_count),
     )
     funnel_config, funnel_table = charts.funnel_chart(funnel)
     context = {
@@ -209,7 +225,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "funnel_table": funnel_table,
         "whitespace": whitespace,
         "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
-        "currencies": dashboards.currencies(selected),
+        "currencies": stamp.remembered("currencies", lambda: dashboards.currencies(selected)),
         "now": timezone.now(),
     }
     template = "controlling/dashboard.html"

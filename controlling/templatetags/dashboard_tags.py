@@ -1,13 +1,16 @@
-"""The heatmap's cells, rendered in Python: a page of the leadership dashboard has 240 of
-them, and a template included per cell cost more than the rest of the table."""
+"""The heatmap's cells, rendered in Python as plain strings: a page of the leadership
+dashboard has 240 of them, and a template included per cell (or format_html per part) cost
+more than the rest of the table."""
+
+from html import escape
 
 from django import template
-from django.template.defaultfilters import floatformat
-from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from controlling.models import GoalStatus
+from kam.numbers import grouped
 
 register = template.Library()
 
@@ -19,6 +22,7 @@ def heatcell(cell, url: str = "") -> str:
     """One heatmap cell (dashboards.HeatCell): coloured by band, always with the number and
     the status in words; "n/a" for goals not measured yet, "·" for no goal. Links to `url`."""
     attainment, band = cell.attainment, cell.band
+    url = escape(url)
     title = ""
     if attainment.goals:
         title = ngettext(
@@ -26,31 +30,23 @@ def heatcell(cell, url: str = "") -> str:
             "%(measured)s of %(counter)s goals measured",
             attainment.goals,
         ) % {"measured": attainment.measured, "counter": attainment.goals}
+        title = f' title="{escape(title)}"'
     if attainment.percent is not None:
         colour = BAND_CLASSES.get(band, " table-success")
-        text = format_html(
-            '{} %<span class="visually-hidden"> ({})</span>',
-            floatformat(attainment.percent, "0g"),
-            GoalStatus(band).label,
+        text = (
+            f"{grouped(attainment.percent)} %"
+            f'<span class="visually-hidden"> ({escape(str(GoalStatus(band).label))})</span>'
         )
         if url:
-            text = format_html('<a href="{}" class="text-reset">{}</a>', url, text)
+            text = f'<a href="{url}" class="text-reset">{text}</a>'
     elif attainment.goals:
         colour = ""
-        text = pgettext("no data yet", "n/a")
+        text = escape(pgettext("no data yet", "n/a"))
         if url:
-            text = format_html('<a href="{}" class="text-muted small">{}</a>', url, text)
+            text = f'<a href="{url}" class="text-muted small">{text}</a>'
     else:
         colour = ""
-        text = format_html('<span class="text-muted" aria-label="{}">·</span>', _("no goal"))
-    if title:
-        return format_html(
-            '<td class="text-end text-nowrap{}" data-band="{}" title="{}">{}</td>',
-            colour,
-            band,
-            title,
-            text,
-        )
-    return format_html(
-        '<td class="text-end text-nowrap{}" data-band="{}">{}</td>', colour, band, text
+        text = f'<span class="text-muted" aria-label="{escape(_("no goal"))}">·</span>'
+    return mark_safe(
+        f'<td class="text-end text-nowrap{colour}" data-band="{escape(band)}"{title}>{text}</td>'
     )

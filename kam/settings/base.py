@@ -76,6 +76,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+
+# The dashboard keeps its whole-portfolio figures here under a stamp of their inputs
+# (controlling.dashboard_cache), so a per-process cache is correct; a shared one
+# (CACHE_URL=rediscache://127.0.0.1:6379/1) lets all web processes reuse each other's.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "kam.User"
