@@ -799,10 +799,12 @@ def cost_lines(*, accounts, fiscal_year: int) -> list[CostLine]:
     return cost_lines_for(plans)
 
 
-def cost_lines_for(plans: list[AccountPlan]) -> list[CostLine]:
+def cost_lines_for(
+    plans: list[AccountPlan], caps: dict[str, Decimal] | None = None
+) -> list[CostLine]:
     """The cost lines of these plans (their accounts loaded), in their order. Four queries
     however many plans: measure sums, the revenue and contribution margin goals with their
-    states, months reported per margin goal, cost caps."""
+    states, months reported per margin goal, and the cost caps unless given (`cost_caps`)."""
     plan_ids = [p.pk for p in plans]
     costs = {
         row["plan_id"]: row
@@ -834,7 +836,7 @@ def cost_lines_for(plans: list[AccountPlan]) -> list[CostLine]:
     for goal in goals:
         # A plan with two goals on one KPI: the first in the plan's order stands for it.
         first.setdefault((goal.plan_id, goal.kpi.code), goal)
-    caps = cost_caps()
+    caps = cost_caps() if caps is None else caps
     lines = []
     for plan in plans:
         account = plan.account

@@ -185,7 +185,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         accounts=selected, fiscal_year=fiscal_year, sort=costs_sort, count=totals.plans
     )
     costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
-    cost_lines = dashboards.cost_lines_for(list(costs.page.object_list))
+    cost_lines = dashboards.cost_lines_for(list(costs.page.object_list), caps)
 
     funnel, whitespace = stamp.remembered(
         "selling",
