@@ -17,21 +17,17 @@ from: nothing is invalidated, a new stamp just misses, and entries nobody asks f
 Per-request parts (deviation lists, approvals, the heatmap and costs pages) are never kept.
 """
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db.models import Count, F, Max, QuerySet, Sum
-from django.utils.translation import get_language
 
 from accounts.models import KeyAccount
+from kam import changes
 
 from .models import FiguresVersion
 
-# An entry that is not read for this long leaves the cache; a changed input never reads it.
-TIMEOUT = 60 * 60
 # The ids are summed through a hash, so that one account leaving and another joining leaves
 # a trace: a linear one (id x constant mod prime) would keep {1, 4} and {2, 3} equal, its
 # square modulo the prime does not. Every term stays below 2^62 on every database.
@@ -59,13 +55,7 @@ class Stamp:
 
     def remembered(self, name: str, compute: Callable[[], T], *inputs) -> T:
         """`compute()`, or what it returned before for this stamp, name and inputs."""
-        raw = repr((name, self.key, inputs, get_language()))
-        key = "kam:dashboard:" + hashlib.sha256(raw.encode()).hexdigest()
-        value = cache.get(key)
-        if value is None:
-            value = compute()
-            cache.set(key, value, TIMEOUT)
-        return value
+        return changes.remembered(name, self.key, compute, *inputs)
 
 
 def stamp(accounts: QuerySet[KeyAccount]) -> Stamp:

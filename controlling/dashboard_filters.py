@@ -71,6 +71,16 @@ def owner_choices(accounts: QuerySet[KeyAccount]) -> list[tuple[str, str]]:
     return [(str(pk), user.name_of(first, last, username)) for pk, first, last, username in rows]
 
 
+def filter_choices(accounts: QuerySet[KeyAccount], current_year: int) -> dict[str, list]:
+    """The choices of the filters over the accounts a user may see. Four queries."""
+    visible = accounts.order_by()
+    return {
+        "fiscal_year": fiscal_year_choices(visible, current_year),
+        "region": region_choices(visible),
+        "owner": owner_choices(visible),
+    }
+
+
 class DashboardFilter(django_filters.FilterSet):
     fiscal_year = django_filters.ChoiceFilter(
         choices=(), label=_("Fiscal year"), empty_label=None, method="keep"
@@ -88,17 +98,17 @@ class DashboardFilter(django_filters.FilterSet):
         form = FilterForm
         fields = ["fiscal_year", "region", "tier", "owner"]
 
-    def __init__(self, data=None, *args, current_year: int, **kwargs):
+    def __init__(self, data=None, *args, current_year: int, choices: dict | None = None, **kwargs):
         # The select shows the year that is read, so a page without one shows the current.
         data = data.copy() if data is not None else None
         if data is not None and not data.get("fiscal_year"):
             data["fiscal_year"] = str(current_year)
         super().__init__(data, *args, **kwargs)
         self.current_year = current_year
-        visible = self.queryset.order_by()
-        self.filters["fiscal_year"].extra["choices"] = fiscal_year_choices(visible, current_year)
-        self.filters["region"].extra["choices"] = region_choices(visible)
-        self.filters["owner"].extra["choices"] = owner_choices(visible)
+        # `choices`: what `filter_choices` returned for this queryset, when it was kept.
+        choices = choices or filter_choices(self.queryset, current_year)
+        for name, options in choices.items():
+            self.filters[name].extra["choices"] = options
 
     @property
     def year(self) -> int:

@@ -771,9 +771,10 @@ class Deviation(models.Model):
         return GoalStatus.severity(self.to_status)
 
     def age_days(self, now=None) -> int:
-        """Whole days since it opened, up to its closing (or now while open)."""
+        """Calendar days since it opened, up to its closing (or now while open): the same all
+        day long, so a page kept for the day shows it right."""
         end = self.closed_at or now or timezone.now()
-        return max((end - self.opened_at).days, 0)
+        return max((timezone.localdate(end) - timezone.localdate(self.opened_at)).days, 0)
 
 
 class DeviationComment(models.Model):

@@ -7,16 +7,19 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import KeyAccount, PortfolioQuadrant
 from goals.models import GoalArea, Perspective
+from kam import changes
 
 from . import dashboard_cache, dashboards
 from . import dashboard_charts as charts
-from .dashboard_filters import DashboardFilter
+from .dashboard_filters import DashboardFilter, filter_choices
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -113,19 +116,65 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """Leadership's view across the portfolio. Everyone may open it; it covers the accounts
     the user may see, so a manager gets the same page over their own accounts.
 
-    A fixed number of queries and a page of the same size for any number of accounts:
-    figures over the whole filtered set are added up in the database, and only the accounts
-    shown (a page of each table, the largest accounts in the portfolio chart) are loaded."""
+    The page is kept, rendered, until the change number (kam.changes) goes up: any write to
+    what it shows, a controlling run included. It is kept per filter, page and sort, per
+    language and day (deviation ages and waiting times are in days), and per viewer:
+    everyone who sees all accounts shares one, a manager has their own. Computing it takes a
+    fixed number of queries for any number of accounts (`_dashboard_context`)."""
     dashboards.without_jit()
     user = request.user
+    viewer = "all" if user.sees_all_accounts else user.pk
+    version = str(changes.current())
     visible = KeyAccount.objects.visible_to(user).not_archived()
+    current_year = dashboards.current_fiscal_year()
+    choices = changes.remembered(
+        "dashboard-choices",
+        version,
+        lambda: filter_choices(visible, current_year),
+        viewer,
+        current_year,
+    )
+    dashboard_filter = DashboardFilter(
+        request.GET, queryset=visible, current_year=current_year, choices=choices
+    )
+    html = changes.remembered(
+        "dashboard",
+        version,
+        lambda: render_to_string(
+            "controlling/dashboard_body.html",
+            _dashboard_context(request, dashboard_filter, choices),
+            request,
+        ),
+        viewer,
+        sorted(request.GET.lists()),
+        timezone.localdate(),
+    )
+    if request.htmx:
+        return HttpResponse(html)
+    context = {
+        "filter": dashboard_filter,
+        "sees_all": user.sees_all_accounts,
+        "dashboard": mark_safe(html),  # noqa: S308 -- rendered by the template engine
+    }
+    return render(request, "controlling/dashboard.html", context)
+
+
+def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, choices) -> dict:
+    """What the dashboard shows. Figures over the whole filtered set are added up in the
+    database (and kept under a stamp of their inputs, controlling.dashboard_cache), and only
+    the accounts shown (a page of each table, the largest accounts in the portfolio chart)
+    are loaded."""
+    user = request.user
     if not user.sees_all_accounts:
         # A manager's accounts are few; as a list of ids they let the database plan each
         # aggregate for those few, where "owner or team member" makes it expect thousands.
-        visible = KeyAccount.objects.filter(pk__in=list(visible.values_list("pk", flat=True)))
-    dashboard_filter = DashboardFilter(
-        request.GET, queryset=visible, current_year=dashboards.current_fiscal_year()
-    )
+        ids = list(dashboard_filter.queryset.values_list("pk", flat=True))
+        dashboard_filter = DashboardFilter(
+            request.GET,
+            queryset=KeyAccount.objects.filter(pk__in=ids),
+            current_year=dashboard_filter.current_year,
+            choices=choices,
+        )
     fiscal_year = dashboard_filter.year
     selected = dashboard_filter.qs.order_by()
     stamp = dashboard_cache.stamp(selected)
@@ -192,7 +241,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         lambda: dashboards.selling_summary(accounts=selected.values("pk"), total=accounts_count),
     )
     funnel_config, funnel_table = charts.funnel_chart(funnel)
-    context = {
+    return {
         "filter": dashboard_filter,
         "fiscal_year": fiscal_year,
         "accounts_count": accounts_count,
@@ -226,9 +275,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "whitespace": whitespace,
         "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
         "currencies": stamp.remembered("currencies", lambda: dashboards.currencies(selected)),
-        "now": timezone.now(),
     }
-    template = "controlling/dashboard.html"
-    if request.htmx:
-        template += "#dashboard"
-    return render(request, template, context)

@@ -65,3 +65,15 @@ class User(AbstractUser):
     def is_read_only(self) -> bool:
         """Leadership steers from dashboards and approvals; it does not edit account data."""
         return self.is_leadership and not self.is_administrator
+
+
+class ChangeNumber(models.Model):
+    """The change number (kam.changes) on databases without sequences: one row."""
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("change number")
+
+    def __str__(self) -> str:
+        return str(self.number)

@@ -1,6 +1,7 @@
 from html import escape
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -40,6 +41,14 @@ def page_url(context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = number
     return "?" + query.urlencode()
+
+
+@register.filter
+def days_since(moment) -> int | None:
+    """Calendar days from a moment to today (local time): the same all day long."""
+    if moment is None:
+        return None
+    return (timezone.localdate() - timezone.localdate(moment)).days
 
 
 @register.filter

@@ -1,0 +1,161 @@
+"""The change number: it goes up whenever data a kept page shows may have changed.
+
+A page that keeps its rendering (the leadership dashboard) puts the number in the key of what
+it keeps, so a change to any of its inputs shows on the next request and nothing has to be
+invalidated. The number is not raised by each feature that writes: every statement that
+writes a watched table raises it (`watch`, an execute wrapper on every connection), so a
+service, a bulk import, the controlling run, the Django admin and a raw `UPDATE` all count.
+
+Watched are the tables of the project's apps (users, accounts, goals, controlling), except
+the ones no kept page shows (`IGNORED`). A transaction raises the number at its first
+watched write (and at the next one after each read of the number), so later reads in the
+same transaction miss what was kept; and again after it commits, so that a page another
+request computed from the data before the commit is never read again. A rolled-back
+transaction only leaves a gap.
+
+On PostgreSQL the number is a sequence: `nextval` never waits for another transaction, so
+writers are not queued on it. On SQLite, which lets one writer in at a time anyway, it is
+the row of `ChangeNumber`.
+"""
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
+
+SEQUENCE = "kam_change_number"
+APPS = ("kam", "accounts", "goals", "controlling")
+# Written by reading or bookkeeping, shown by no kept page: sessions, notifications (the
+# unread count in the header is read live), the figures version, history and run progress.
+IGNORED = {
+    "django_session",
+    "kam_changenumber",
+    "controlling_notification",
+    "controlling_figuresversion",
+    "controlling_controllingrun",
+    "controlling_controllingrunchunk",
+}
+# An entry nobody reads for this long leaves the cache; a raised number never reads it.
+TIMEOUT = 60 * 60
+
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+_watched: frozenset[str] | None = None
+_paused = False  # while migrations run: the sequence may not exist yet
+
+T = TypeVar("T")
+
+
+def watched_tables() -> frozenset[str]:
+    global _watched
+    if _watched is None:
+        _watched = (
+            frozenset(
+                model._meta.db_table
+                for name in APPS
+                for model in apps.get_app_config(name).get_models(include_auto_created=True)
+                if not model._meta.model_name.startswith("historical")
+            )
+            - IGNORED
+        )
+    return _watched
+
+
+def current(connection: BaseDatabaseWrapper | None = None) -> int:
+    """The change number now. One query."""
+    from django.db import connection as default
+
+    connection = connection or default
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT last_value FROM {SEQUENCE}")
+        else:
+            cursor.execute("SELECT number FROM kam_changenumber WHERE id = 1")
+        row = cursor.fetchone()
+    connection.kam_change_read = True
+    return row[0] if row else 0
+
+
+def bump(connection: BaseDatabaseWrapper | None = None) -> None:
+    """Raise the number. `watch` does for every write; by hand only where data comes from
+    outside the database."""
+    from django.db import connection as default
+
+    connection = connection or default
+    connection.ensure_connection()
+    # On the driver's own cursor: not a statement of the page or view that wrote, so it
+    # neither passes through `watch` again nor counts in a test's query count.
+    cursor = connection.connection.cursor()
+    try:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT nextval('{SEQUENCE}')")
+        else:
+            cursor.execute("UPDATE kam_changenumber SET number = number + 1 WHERE id = 1")
+    finally:
+        cursor.close()
+
+
+def _raise_after_commit(connection: BaseDatabaseWrapper) -> Callable[[], None]:
+    def after_commit() -> None:
+        bump(connection)
+
+    after_commit.kam_change = True
+    return after_commit
+
+
+def watch(execute, sql, params, many, context):
+    """Execute wrapper: raise the number when `sql` wrote a watched table."""
+    result = execute(sql, params, many, context)
+    if _paused:
+        return result
+    match = _WRITE.match(sql)
+    if match is None or match.group(1) not in watched_tables():
+        return result
+    connection = context["connection"]
+    if not connection.in_atomic_block:
+        bump(connection)
+        return result
+    first = not any(getattr(f, "kam_change", False) for _s, f, _r in connection.run_on_commit)
+    if first or getattr(connection, "kam_change_read", False):
+        # Again after a read in this transaction: what it kept showed none of these writes.
+        bump(connection)
+        connection.kam_change_read = False
+    if first:
+        transaction.on_commit(_raise_after_commit(connection), using=connection.alias, robust=True)
+    return result
+
+
+def connection_created_receiver(sender, connection, **kwargs) -> None:
+    if watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(watch)
+
+
+def pre_migrate_receiver(**kwargs) -> None:
+    global _paused
+    _paused = True
+
+
+def post_migrate_receiver(**kwargs) -> None:
+    global _paused
+    _paused = False
+
+
+def remembered(name: str, version: str, compute: Callable[[], T], *inputs) -> T:
+    """`compute()`, or what it returned before for this name, version and inputs (and the
+    active language). `version`: what says the inputs' data is unchanged, e.g. the change
+    number. Values are kept in Django's cache for `TIMEOUT` after their last write."""
+    raw = repr((name, version, inputs, get_language()))
+    key = "kam:kept:" + hashlib.sha256(raw.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
