@@ -55,9 +55,20 @@ class Page:
     path: str
     user: str  # LEADER, MANAGER or "" (no session)
     headers: dict = field(default_factory=dict)
-    # Raise the figures version before each request, as a run's chunk does, so the page
-    # computes its whole-portfolio figures instead of reading them from the cache.
-    after_run: bool = False
+    # What happens before each request: "write" raises the change number, as any write
+    # does, so the page is computed again from the whole-portfolio figures it keeps; "run"
+    # raises the figures version too, as a run's chunk does, so it computes those as well.
+    before: str = ""
+
+
+def before_request(page: Page) -> None:
+    from controlling.dashboard_cache import figures_version_raise
+    from kam import changes
+
+    if page.before == "run":
+        figures_version_raise()
+    if page.before:
+        changes.bump()
 
 
 def pages() -> list[Page]:
@@ -68,7 +79,8 @@ def pages() -> list[Page]:
         Page("floor", "floor: / (login required, redirects)", reverse("home"), LEADER),
         Page("health", "/health/ (no session)", reverse("health"), ""),
         Page("dashboard", "leadership dashboard", dashboard, LEADER),
-        Page("after_run", "  first request after a run", dashboard, LEADER, after_run=True),
+        Page("after_write", "  first request after a write", dashboard, LEADER, before="write"),
+        Page("after_run", "  first request after a run", dashboard, LEADER, before="run"),
         Page("filtered", "  filtered: tier + region", dashboard + FILTERED, LEADER),
         Page(
             "partial",
@@ -282,12 +294,9 @@ def in_process(client, page: Page, *, explain_dir: str | None, accounts: int) ->
     """One warm request through the test client: queries, SQL time, total time, size."""
     from django.db import connection
 
-    from controlling.dashboard_cache import figures_version_raise
-
     headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in page.headers.items()}
     client.get(page.path, **headers)  # warm: templates, translations, first connection
-    if page.after_run:
-        figures_version_raise()
+    before_request(page)
     statements = Statements()
     started = time.perf_counter()
     with connection.execute_wrapper(statements):
@@ -329,8 +338,6 @@ def http_timings(chosen: list[Page], cookies: dict[str, str], args: argparse.Nam
     read each request's server time from its access log."""
     from django.conf import settings
 
-    from controlling.dashboard_cache import figures_version_raise
-
     port = args.port or free_port()
     log = Path(tempfile.mkdtemp(prefix="kam_bench_dash_")) / "access.log"
     server = subprocess.Popen(
@@ -358,13 +365,15 @@ def http_timings(chosen: list[Page], cookies: dict[str, str], args: argparse.Nam
     try:
         wait_for(port)
         rounds = args.warmup + args.requests
-        for number in range(rounds):
-            for page in chosen:
+        # Pages that raise the change number go last, in rounds of their own: a raise before
+        # any other page would make that page compute what it otherwise reads kept.
+        groups = [[p for p in chosen if not p.before], [p for p in chosen if p.before]]
+        for group, number in ((g, n) for g in groups if g for n in range(rounds)):
+            for page in group:
                 headers = {"X-Bench-Page": page.key, "X-Bench-Round": str(number), **page.headers}
                 if page.user:
                     headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={cookies[page.user]}"
-                if page.after_run:
-                    figures_version_raise()
+                before_request(page)
                 started = time.perf_counter()
                 status, _size = get(port, page.path, headers)
                 if number >= args.warmup:

@@ -413,5 +413,7 @@ def notifications_mark_read(
     return unread.update(read_at=timezone.now())
 
 
-def unread_count(user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+def unread_count(user: User, up_to: int | None = None) -> int:
+    """The user's unread notifications, or `up_to` when there are as many or more."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    return unread[:up_to].count() if up_to else unread.count()

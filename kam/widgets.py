@@ -2,7 +2,8 @@
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape as escape
+from django.utils.safestring import mark_safe
 
 
 class FastSelect(forms.Select):
@@ -14,29 +15,20 @@ class FastSelect(forms.Select):
         chosen = set(self.format_value(value))
         found = False  # a single select marks its first matching option only
 
-        def option(option_value, label) -> tuple:
+        def option(option_value, label) -> str:
             nonlocal found
             text = "" if option_value is None else str(option_value)
             selected = not found and text in chosen
             found = found or selected
-            return text, " selected" if selected else "", label
+            mark = " selected" if selected else ""
+            return f'<option value="{escape(text)}"{mark}>{escape(label)}</option>'
 
-        def options(choices) -> str:
-            return format_html_join(
-                "", '<option value="{}"{}>{}</option>', (option(v, label) for v, label in choices)
-            )
-
-        groups = []
+        parts = []
         for option_value, label in self.choices:
             if isinstance(label, list | tuple):
-                groups.append(
-                    format_html('<optgroup label="{}">{}</optgroup>', option_value, options(label))
-                )
+                inner = "".join(option(v, sub) for v, sub in label)
+                parts.append(f'<optgroup label="{escape(option_value)}">{inner}</optgroup>')
             else:
-                groups.append(options([(option_value, label)]))
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            format_html_join("", "{}", ((group,) for group in groups)),
-        )
+                parts.append(option(option_value, label))
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(parts)}</select>')

@@ -677,6 +677,34 @@ def test_the_navigation_bar_shows_the_unread_count_with_one_query(
         assert context["unread_notifications"]() == 2
 
 
+def test_the_badge_stops_counting_at_99_plus(client, deviation, owner):
+    def notify(count: int) -> None:
+        opened = Deviation.objects.bulk_create(
+            Deviation(
+                goal=deviation.goal,
+                from_status=deviation.from_status,
+                to_status=deviation.to_status,
+                opened_for=deviation.opened_for - datetime.timedelta(minutes=n + 1),
+            )
+            for n in range(Deviation.objects.count(), Deviation.objects.count() + count)
+        )
+        Notification.objects.bulk_create(
+            Notification(recipient=owner, kind=NotificationKind.WORSENED, deviation=d)
+            for d in opened
+        )
+
+    notify(99 - Notification.objects.filter(recipient=owner, read_at__isnull=True).count())
+    client.force_login(owner)
+    page = client.get(reverse("accounts:list")).content.decode()
+    assert 'id="unread-count">99</span>' in page
+    assert "Notifications: 99 unread" in page
+
+    notify(1)
+    page = client.get(reverse("accounts:list")).content.decode()
+    assert 'id="unread-count">99+</span>' in page
+    assert "Notifications: more than 99 unread" in page
+
+
 def test_no_badge_without_unread_notifications(client, owner):
     client.force_login(owner)
     page = client.get(reverse("accounts:list")).content.decode()

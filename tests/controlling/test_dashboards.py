@@ -1,6 +1,7 @@
 """The leadership dashboard: every aggregate on hand-built figures with known answers, the
 filters, who sees what, and a query count that does not grow with the portfolio."""
 
+import datetime
 import json
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -12,13 +13,14 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import KeyAccount
 from accounts.selectors import portfolio_matrix
 from controlling import dashboards
 from controlling.dashboard_filters import DashboardFilter
 from controlling.models import Actual, GoalStatus, Threshold
-from goals.models import PathStage
+from goals.models import PathStage, PlanTransition
 from tests import factories
 from tests.controlling.dashboard_data import (
     YEAR,
@@ -489,6 +491,20 @@ def test_the_approval_queue_keeps_only_the_filtered_accounts(leadership, account
     assert queue.count == 1
     assert [row.plan for row in queue.first] == [submitted]
     assert other.pk not in [row.plan.pk for row in queue.first]
+
+
+def test_the_approval_queue_says_how_many_days_a_plan_waits(client, leadership, account):
+    plan = plan_for(account, YEAR + 1, status="submitted")
+    transition = PlanTransition.objects.create(
+        plan=plan, from_status="draft", to_status="submitted", revision=1, actor=leadership
+    )
+    submitted = timezone.now() - datetime.timedelta(days=4)
+    PlanTransition.objects.filter(pk=transition.pk).update(at=submitted)
+    client.force_login(leadership)
+    html = client.get(URL).content.decode()
+    row = html.split(f'<tr data-plan="{plan.pk}">')[1].split("</tr>")[0]
+    assert '<td class="text-end" data-waiting>4</td>' in row
+    assert date_format(timezone.localtime(submitted), "SHORT_DATE_FORMAT") in row
 
 
 def test_the_dashboard_checks_the_frame_of_the_longest_waiting_plans_only(leadership):
