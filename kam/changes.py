@@ -39,7 +39,8 @@ APPS = ("kam", "accounts", "goals", "controlling")
 # dashboard only through the controlling run (actuals, targets, ratings: the run writes
 # results, states and figures, which are watched) or not at all (contacts, SWOT, templates,
 # offerings). Entering actuals all day long thus keeps leadership's page until the run.
-# tests/test_changes.py renders every variant of the dashboard and fails when it reads one.
+# tests/controlling/test_dashboard_kept.py renders every variant of the dashboard and fails
+# when it reads one.
 IGNORED = {
     "django_session",
     "kam_changenumber",

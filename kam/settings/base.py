@@ -77,9 +77,10 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
-# The dashboard keeps its whole-portfolio figures here under a stamp of their inputs
-# (controlling.dashboard_cache), so a per-process cache is correct; a shared one
-# (CACHE_URL=rediscache://127.0.0.1:6379/1) lets all web processes reuse each other's.
+# The dashboard keeps its page and its whole-portfolio figures here under keys holding the
+# change number and a stamp of their inputs (kam.changes, controlling.dashboard_cache), so
+# a per-process cache is correct; a shared one (CACHE_URL=rediscache://127.0.0.1:6379/1)
+# lets all web processes reuse each other's.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

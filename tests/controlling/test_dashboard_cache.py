@@ -29,11 +29,8 @@ def calendar_year(settings):
 
 
 @pytest.fixture
-def portfolio(client, leadership, owner):
-    accounts = [full_account(owner, n) for n in (1, 2, 3)]
-    refresh_figures()
-    client.force_login(leadership)
-    return accounts
+def portfolio(leadership_portfolio):
+    return leadership_portfolio
 
 
 def queries(client, **params) -> tuple[int, object]:
