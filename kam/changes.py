@@ -18,13 +18,16 @@ writers are not queued on it. On SQLite, which lets one writer in at a time anyw
 the row of `ChangeNumber`.
 """
 
+import functools
 import hashlib
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -181,11 +184,38 @@ def post_migrate_receiver(**kwargs) -> None:
     _paused = False
 
 
+@functools.cache
+def _code() -> str:
+    """A digest of the code, templates and catalogues this process serves."""
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for folder in (*APPS, "templates", "locale"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".html", ".mo") and path.is_file():
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
+def release() -> str:
+    """What this process serves: its code and the app's settings. A cache shared by several
+    processes (Redis) keeps entries across a deploy; none of another release is read."""
+    names = sorted(name for name in dir(settings) if name.startswith("KAM_"))
+    kam_settings = [(name, getattr(settings, name)) for name in names]
+    return hashlib.sha256(f"{_code()}{kam_settings!r}".encode()).hexdigest()
+
+
+def setting_changed_receiver(**kwargs) -> None:
+    release.cache_clear()
+
+
 def remembered(name: str, version: str, compute: Callable[[], T], *inputs) -> T:
     """`compute()`, or what it returned before for this name, version and inputs (and the
-    active language). `version`: what says the inputs' data is unchanged, e.g. the change
-    number. Values are kept in Django's cache for `TIMEOUT` after their last write."""
-    raw = repr((name, version, inputs, get_language()))
+    active language and the release). `version`: what says the inputs' data is unchanged,
+    e.g. the change number. Values are kept in Django's cache for `TIMEOUT` after their last
+    write."""
+    raw = repr((name, version, inputs, get_language(), release()))
     key = "kam:kept:" + hashlib.sha256(raw.encode()).hexdigest()
     value = cache.get(key)
     if value is None:

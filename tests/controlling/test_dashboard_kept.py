@@ -150,3 +150,19 @@ def test_a_new_day_computes_the_page_again(client, leadership_portfolio, monkeyp
     assert later != page
     row = later.split(f'data-deviation="{deviation.pk}"')[1].split("</tr>")[0]
     assert f'<td class="text-end" data-age>{age + 1}</td>' in row
+
+
+def test_another_release_or_setting_never_reads_the_page(
+    client, leadership_portfolio, settings, monkeypatch
+):
+    """A cache shared by several processes outlives a deploy: its pages are not read."""
+    request(client)
+    kept = request(client)[0]
+
+    settings.KAM_DEVIATION_ESCALATION_DAYS = 99
+    assert request(client)[0] > kept
+
+    monkeypatch.setattr(changes, "_code", lambda: "the next release")
+    changes.release.cache_clear()
+    assert request(client)[0] > kept
+    changes.release.cache_clear()
