@@ -126,3 +126,25 @@ class DashboardFilter(django_filters.FilterSet):
         if region:
             return queryset.filter(Exists(sites.filter(region__iexact=region)))
         return queryset.filter(Q(country=country) | Exists(sites))
+
+
+def filter_labels(user):
+    """A function from a dashboard query string to its chosen filters in words, as (label,
+    choice) pairs, for the accounts `user` may see (their choices read once)."""
+    from .dashboards import current_fiscal_year
+
+    visible = KeyAccount.objects.visible_to(user).not_archived()
+    current_year = current_fiscal_year()
+    choices = filter_choices(visible, current_year)
+
+    def describe(data) -> list[tuple[str, str]]:
+        chosen = DashboardFilter(data, queryset=visible, current_year=current_year, choices=choices)
+        chosen.form.is_valid()  # invalid choices are ignored, as by the dashboard
+        valid = getattr(chosen.form, "cleaned_data", {})
+        return [
+            (str(field.label), str(dict(field.field.choices)[field.value()]))
+            for field in chosen.form
+            if valid.get(field.name)
+        ]
+
+    return describe

@@ -9,13 +9,16 @@ active language (the request's). Each builder costs a fixed number of queries.
 
 import datetime
 import io
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Prefetch
+from django.http import QueryDict
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -30,7 +33,9 @@ from kam.tabular import MAX_ROWS, neutralise
 from . import dashboards
 from .dashboard_filters import DashboardFilter
 from .health import account_health
-from .models import Deviation, GoalResult, GoalStatus
+from .models import DashboardExport, Deviation, ExportState, GoalResult, GoalStatus
+
+logger = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_TYPE = "application/pdf"
@@ -538,3 +543,44 @@ def dashboard_export(*, user, data) -> tuple[bytes, str]:
     fiscal_year = sheets[0].rows[0][1]
     name = file_name(_("leadership dashboard"), fiscal_year, extension="xlsx")
     return workbook(sheets), name
+
+
+# --- the dashboard workbook in the background ---------------------------------------------------
+
+# A user's exports older than this are deleted when they ask for the next one.
+EXPORT_KEEP = datetime.timedelta(days=1)
+
+
+def dashboard_export_request(*, user, query: str, language: str) -> DashboardExport:
+    """Queue the dashboard workbook of these filters (the dashboard's query string), written in
+    `language` by a worker once this transaction commits."""
+    from .tasks import build_dashboard_export
+
+    DashboardExport.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_KEEP).delete()
+    export = DashboardExport.objects.create(user=user, query=query[:2000], language=language)
+    transaction.on_commit(lambda: build_dashboard_export.delay(export.pk))
+    return export
+
+
+def dashboard_export_build(export_id: int) -> str:
+    """Write a queued export's workbook with its user's visibility; its state says how it
+    ended. A second delivery of the task finds it no longer queued and does nothing."""
+    export = (
+        DashboardExport.objects.select_related("user")
+        .filter(pk=export_id, state=ExportState.QUEUED)
+        .first()
+    )
+    if export is None:
+        return "gone"
+    try:
+        with translation.override(export.language):
+            content, name = dashboard_export(user=export.user, data=QueryDict(export.query))
+    except Exception:
+        logger.exception("Dashboard export %s failed", export_id)
+        export.state = ExportState.FAILED
+    else:
+        export.state = ExportState.DONE
+        export.content, export.file_name, export.size = content, name, len(content)
+    export.finished_at = timezone.now()
+    export.save(update_fields=["state", "content", "file_name", "size", "finished_at"])
+    return export.state

@@ -64,3 +64,11 @@ def escalate_deviations() -> int:
     escalated = alerts.deviations_escalate()
     alerts.notifications_email()  # alert mails that failed before
     return escalated
+
+
+# Queued by controlling.exports.dashboard_export_request once its transaction commits.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_dashboard_export(export_id: int) -> str:
+    from .exports import dashboard_export_build
+
+    return dashboard_export_build(export_id)

@@ -26,5 +26,10 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", views_alerts.notification_read, name="notification_read"),
     path("plans/<int:pk>/export.xlsx", views_exports.plan_export_xlsx, name="plan_export_xlsx"),
     path("plans/<int:pk>/plan.pdf", views_exports.plan_export_pdf, name="plan_export_pdf"),
-    path("dashboard/export.xlsx", views_exports.dashboard_export_xlsx, name="dashboard_export"),
+    path("dashboard/export/", views_exports.dashboard_export, name="dashboard_export"),
+    path(
+        "dashboard/export/<int:pk>/",
+        views_exports.dashboard_export_download,
+        name="dashboard_export_download",
+    ),
 ]

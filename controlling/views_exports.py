@@ -1,15 +1,23 @@
 """Downloads: a plan's goals and deviations (XLSX), a plan as a PDF, the leadership dashboard
-(XLSX). Reading only, so leadership may download; the plan comes through the access gate
-(404 for anyone who may not see its account)."""
+(XLSX, written in the background). Reading only, so leadership may download; the plan comes
+through the access gate (404 for anyone who may not see its account), a dashboard export is
+its requester's alone."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from goals.access import get_plan_for_user
 
 from . import exports
+from .dashboard_filters import filter_labels
+from .models import DashboardExport, ExportState
+
+EXPORTS_SHOWN = 10
 
 
 def _download(content: bytes, content_type: str, name: str) -> HttpResponse:
@@ -39,9 +47,38 @@ def plan_export_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's tables for the same filters (the query string the dashboard links with),
+    over the accounts the user may see, as a workbook written in the background: POST asks
+    for it, the page lists the user's exports and refreshes itself while one is prepared."""
+    if request.method == "POST":
+        query = request.POST.get("query", "")
+        exports.dashboard_export_request(
+            user=request.user, query=query, language=translation.get_language()
+        )
+        return redirect(f"{reverse('controlling:dashboard_export')}?{query}")
+    user = request.user
+    mine = list(DashboardExport.objects.filter(user=user).defer("content")[:EXPORTS_SHOWN])
+    describe = filter_labels(user)
+    context = {
+        "query": request.GET.urlencode(),
+        "filters": describe(request.GET),
+        "exports": [(export, describe(QueryDict(export.query))) for export in mine],
+        "preparing": any(export.state == ExportState.QUEUED for export in mine),
+        "keep_hours": int(exports.EXPORT_KEEP.total_seconds() // 3600),
+    }
+    template = "controlling/dashboard_export.html"
+    if request.htmx:
+        template += "#exports"
+    return render(request, template, context)
+
+
+@login_required
 @require_safe
-def dashboard_export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The dashboard's tables for the same filters (its query string), over the accounts the
-    user may see, as the dashboard itself covers them."""
-    content, name = exports.dashboard_export(user=request.user, data=request.GET)
-    return _download(content, exports.XLSX_TYPE, name)
+def dashboard_export_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finished export, to the user who asked for it only (404 for anyone else)."""
+    export = get_object_or_404(
+        DashboardExport.objects.filter(user=request.user, state=ExportState.DONE), pk=pk
+    )
+    return _download(bytes(export.content), exports.XLSX_TYPE, export.file_name)

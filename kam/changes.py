@@ -61,6 +61,7 @@ IGNORED = {
     "controlling_actualimportchange",
     "controlling_controllingrun",
     "controlling_controllingrunchunk",
+    "controlling_dashboardexport",
     "controlling_deviationcomment",
     "controlling_goalrating",
     "controlling_healthweights",

@@ -5,9 +5,11 @@ formula are neutralised while numbers stay numbers; visibility as on the pages."
 import datetime
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +17,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from controlling import exports
-from controlling.models import Deviation, GoalResult, GoalStatus
+from controlling.models import DashboardExport, Deviation, ExportState, GoalResult, GoalStatus
 from goals.models import fiscal_year_for
 from tests import factories
 from tests.controlling.dashboard_data import refresh_figures
@@ -323,7 +325,13 @@ def test_an_empty_plan_still_renders(client, owner, account):
 
 PLAN_EXPORTS = ["controlling:plan_export_xlsx", "controlling:plan_export_pdf"]
 # For the registry of covered URLs (tests/controlling/test_actuals.py).
-URLS = [("plan_export_xlsx", "get"), ("plan_export_pdf", "get"), ("dashboard_export", "get")]
+URLS = [
+    ("plan_export_xlsx", "get"),
+    ("plan_export_pdf", "get"),
+    ("dashboard_export", "get"),
+    ("dashboard_export", "post"),
+    ("dashboard_export_download", "get"),
+]
 
 
 @pytest.mark.parametrize("name", PLAN_EXPORTS)
@@ -401,9 +409,22 @@ def portfolio(account, outsider):
     return {"worst": worst, "other": other}
 
 
-def download(client, user, year: int = YEAR, **params) -> dict[str, list[tuple]]:
+def export(client, user, **params) -> DashboardExport:
+    """Ask for the dashboard workbook of these filters as `user`; eager Celery writes it when
+    the request's transaction commits."""
     client.force_login(user)
-    response = client.get(DASHBOARD, {"fiscal_year": YEAR, **params})
+    query = urlencode(params)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(DASHBOARD, {"query": query})
+    assert response.status_code == 302
+    assert response["Location"] == f"{DASHBOARD}?{query}"
+    return DashboardExport.objects.filter(user=user).latest("created_at", "pk")
+
+
+def download(client, user, year: int = YEAR, **params) -> dict[str, list[tuple]]:
+    finished = export(client, user, fiscal_year=YEAR, **params)
+    assert finished.state == ExportState.DONE
+    response = client.get(finished.get_absolute_url())
     assert response.status_code == 200
     assert response["Content-Type"] == exports.XLSX_TYPE
     assert response["Content-Disposition"] == (
@@ -538,3 +559,101 @@ def test_the_dashboard_workbook_costs_the_same_queries_for_5_and_50_accounts(lea
         return len(captured)
 
     assert build(5) == build(45)
+
+
+# --- the dashboard workbook in the background ---------------------------------------------------
+
+
+def test_the_export_page_names_the_filters_and_lists_the_finished_workbook(
+    client, leadership, portfolio
+):
+    finished = export(client, leadership, fiscal_year=YEAR, tier="key", region="DE")
+    assert (finished.state, finished.language, finished.query) == (
+        ExportState.DONE,
+        "en",
+        f"fiscal_year={YEAR}&tier=key&region=DE",
+    )
+    assert finished.file_name == f"leadership-dashboard-{YEAR}.xlsx"
+    assert finished.size == len(finished.content) > 0
+
+    page = client.get(DASHBOARD, {"fiscal_year": YEAR, "tier": "key", "region": "DE"})
+    page = page.content.decode()
+    filters = page.split('id="export-filters"')[1].split("</dl>")[0]
+    assert "Tier</dt>" in filters and "Key account</dd>" in filters
+    assert "Germany</dd>" in filters
+    row = page.split(f'data-export="{finished.pk}"')[1].split("</tr>")[0]
+    assert f'href="{finished.get_absolute_url()}"' in row
+    assert f"Fiscal year: FY {YEAR} · Region: Germany · Tier: Key account" in row
+    assert "hx-trigger" not in page  # nothing being prepared
+
+
+def test_an_export_is_written_in_the_language_it_was_asked_in(client, leadership, portfolio):
+    client.cookies.load({"django_language": "de"})
+    finished = export(client, leadership)
+    assert finished.language == "de"
+    assert finished.file_name.startswith("leadership-dashboard") is False
+    book = sheets(client.get(finished.get_absolute_url()).content)
+    assert "Zielerreichung" in book
+
+
+def test_only_its_requester_may_see_or_download_an_export(
+    client, leadership, administrator, portfolio
+):
+    finished = export(client, leadership)
+
+    client.force_login(administrator)
+    assert client.get(finished.get_absolute_url()).status_code == 404
+    assert f'data-export="{finished.pk}"' not in client.get(DASHBOARD).content.decode()
+    client.logout()
+    response = client.get(finished.get_absolute_url())
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_failed_export_says_so_and_offers_nothing_to_download(
+    client, leadership, portfolio, monkeypatch
+):
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(exports, "dashboard_export", broken)
+    failed = export(client, leadership)
+
+    assert failed.state == ExportState.FAILED and failed.content is None
+    assert failed.finished_at is not None
+    assert client.get(failed.get_absolute_url()).status_code == 404
+    row = client.get(DASHBOARD).content.decode().split(f'data-export="{failed.pk}"')[1]
+    assert row.startswith(' data-state="failed"') and "Failed" in row.split("</tr>")[0]
+
+
+def test_the_page_refreshes_its_list_while_an_export_is_prepared(client, leadership):
+    queued = DashboardExport.objects.create(user=leadership, query="tier=key", language="en")
+    client.force_login(leadership)
+
+    page = client.get(DASHBOARD).content.decode()
+    assert 'hx-trigger="every 2s"' in page
+    assert 'data-state="queued"' in page
+    partial = client.get(DASHBOARD, headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<section id="exports"')
+    assert "<html" not in partial
+
+    assert exports.dashboard_export_build(queued.pk) == ExportState.DONE
+    assert exports.dashboard_export_build(queued.pk) == "gone"  # a second delivery
+    partial = client.get(DASHBOARD, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in partial
+    assert 'data-state="done"' in partial
+
+
+def test_exports_older_than_a_day_go_when_the_next_is_asked_for(client, leadership, owner):
+    old = DashboardExport.objects.create(
+        user=leadership,
+        language="en",
+        created_at=timezone.now() - exports.EXPORT_KEEP - datetime.timedelta(minutes=1),
+    )
+    recent = DashboardExport.objects.create(user=leadership, language="en")
+    others = DashboardExport.objects.create(user=owner, language="en", created_at=old.created_at)
+
+    export(client, leadership)
+
+    remaining = set(DashboardExport.objects.values_list("pk", flat=True))
+    assert old.pk not in remaining
+    assert {recent.pk, others.pk} <= remaining
