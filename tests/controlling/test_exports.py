@@ -4,6 +4,7 @@ formula are neutralised while numbers stay numbers; visibility as on the pages."
 
 import datetime
 import io
+import time
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -657,3 +658,21 @@ def test_exports_older_than_a_day_go_when_the_next_is_asked_for(client, leadersh
     remaining = set(DashboardExport.objects.values_list("pk", flat=True))
     assert old.pk not in remaining
     assert {recent.pk, others.pk} <= remaining
+
+
+@pytest.mark.services
+def test_a_real_worker_on_redis_writes_the_dashboard_workbook(celery_worker, client, leadership):
+    factories.AccountPlanFactory(fiscal_year=YEAR)
+    client.force_login(leadership)
+
+    # No transaction around the request (transactional_db): the task is queued on commit.
+    assert client.post(DASHBOARD, {"query": f"fiscal_year={YEAR}"}).status_code == 302
+
+    asked = DashboardExport.objects.get(user=leadership)
+    deadline = time.monotonic() + 30
+    while asked.state == ExportState.QUEUED and time.monotonic() < deadline:
+        time.sleep(0.2)
+        asked.refresh_from_db()
+    assert asked.state == ExportState.DONE
+    book = sheets(client.get(asked.get_absolute_url()).content)
+    assert ("Fiscal year", YEAR) in book["Filters"]
