@@ -19,6 +19,7 @@ from django_countries import countries
 from accounts.filters import FilterForm
 from accounts.models import KeyAccount, Site, Tier
 from goals.models import AccountPlan
+from kam import changes
 
 REGION_SEPARATOR = ":"
 
@@ -128,14 +129,29 @@ class DashboardFilter(django_filters.FilterSet):
         return queryset.filter(Q(country=country) | Exists(sites))
 
 
-def filter_labels(user):
-    """A function from a dashboard query string to its chosen filters in words, as (label,
-    choice) pairs, for the accounts `user` may see (their choices read once)."""
+def kept_choices(user, version: str) -> tuple[QuerySet[KeyAccount], int, dict[str, list]]:
+    """The accounts the user may see, the current fiscal year and the filters' choices over
+    those accounts, the choices kept until the change number `version` goes up (one set for
+    everyone who sees all accounts, one per manager)."""
     from .dashboards import current_fiscal_year
 
     visible = KeyAccount.objects.visible_to(user).not_archived()
     current_year = current_fiscal_year()
-    choices = filter_choices(visible, current_year)
+    viewer = "all" if user.sees_all_accounts else user.pk
+    choices = changes.remembered(
+        "dashboard-choices",
+        version,
+        lambda: filter_choices(visible, current_year),
+        viewer,
+        current_year,
+    )
+    return visible, current_year, choices
+
+
+def filter_labels(user):
+    """A function from a dashboard query string to its chosen filters in words, as (label,
+    choice) pairs, over the accounts `user` may see."""
+    visible, current_year, choices = kept_choices(user, str(changes.current()))
 
     def describe(data) -> list[tuple[str, str]]:
         chosen = DashboardFilter(data, queryset=visible, current_year=current_year, choices=choices)

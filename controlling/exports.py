@@ -558,7 +558,9 @@ def dashboard_export_request(*, user, query: str, language: str) -> DashboardExp
 
     DashboardExport.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_KEEP).delete()
     export = DashboardExport.objects.create(user=user, query=query[:2000], language=language)
-    transaction.on_commit(lambda: build_dashboard_export.delay(export.pk))
+    # robust: with the broker down the request still answers; the page then shows the
+    # export as not started after a while (DashboardExport.not_started).
+    transaction.on_commit(lambda: build_dashboard_export.delay(export.pk), robust=True)
     return export
 
 

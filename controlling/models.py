@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -938,6 +939,10 @@ class ExportState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+# A queued export no worker has taken by then is shown as not started.
+EXPORT_START_WITHIN = datetime.timedelta(minutes=15)
+
+
 class DashboardExport(models.Model):
     """The leadership dashboard's tables as a workbook, written in the background: at
     10,000 accounts it takes longer than a request should (controlling.exports)."""
@@ -970,3 +975,10 @@ class DashboardExport(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("controlling:dashboard_export_download", args=[self.pk])
+
+    @property
+    def not_started(self) -> bool:
+        """Still queued long after it was asked for: the broker lost it, or no worker runs."""
+        return self.state == ExportState.QUEUED and (
+            self.created_at < timezone.now() - EXPORT_START_WITHIN
+        )

@@ -19,7 +19,7 @@ from kam import changes
 
 from . import dashboard_cache, dashboards
 from . import dashboard_charts as charts
-from .dashboard_filters import DashboardFilter, filter_choices
+from .dashboard_filters import DashboardFilter, kept_choices
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -125,15 +125,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     viewer = "all" if user.sees_all_accounts else user.pk
     version = str(changes.current())
-    visible = KeyAccount.objects.visible_to(user).not_archived()
-    current_year = dashboards.current_fiscal_year()
-    choices = changes.remembered(
-        "dashboard-choices",
-        version,
-        lambda: filter_choices(visible, current_year),
-        viewer,
-        current_year,
-    )
+    visible, current_year, choices = kept_choices(user, version)
     dashboard_filter = DashboardFilter(
         request.GET, queryset=visible, current_year=current_year, choices=choices
     )

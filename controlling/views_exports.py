@@ -65,7 +65,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         "query": request.GET.urlencode(),
         "filters": describe(request.GET),
         "exports": [(export, describe(QueryDict(export.query))) for export in mine],
-        "preparing": any(export.state == ExportState.QUEUED for export in mine),
+        "preparing": any(e.state == ExportState.QUEUED and not e.not_started for e in mine),
         "keep_hours": int(exports.EXPORT_KEEP.total_seconds() // 3600),
     }
     template = "controlling/dashboard_export.html"

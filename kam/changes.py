@@ -83,25 +83,20 @@ IGNORED = {
 TIMEOUT = 60 * 60
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-_watched: frozenset[str] | None = None
 _paused = False  # while migrations run: the sequence may not exist yet
 
 T = TypeVar("T")
 
 
+@functools.cache
 def watched_tables() -> frozenset[str]:
-    global _watched
-    if _watched is None:
-        _watched = (
-            frozenset(
-                model._meta.db_table
-                for name in APPS
-                for model in apps.get_app_config(name).get_models(include_auto_created=True)
-                if not model._meta.model_name.startswith("historical")
-            )
-            - IGNORED
-        )
-    return _watched
+    tables = frozenset(
+        model._meta.db_table
+        for name in APPS
+        for model in apps.get_app_config(name).get_models(include_auto_created=True)
+        if not model._meta.model_name.startswith("historical")
+    )
+    return tables - IGNORED
 
 
 def current(connection: BaseDatabaseWrapper | None = None) -> int:

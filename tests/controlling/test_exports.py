@@ -18,7 +18,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from controlling import exports
-from controlling.models import DashboardExport, Deviation, ExportState, GoalResult, GoalStatus
+from controlling.models import (
+    EXPORT_START_WITHIN,
+    DashboardExport,
+    Deviation,
+    ExportState,
+    GoalResult,
+    GoalStatus,
+)
 from goals.models import fiscal_year_for
 from tests import factories
 from tests.controlling.dashboard_data import refresh_figures
@@ -676,3 +683,15 @@ def test_a_real_worker_on_redis_writes_the_dashboard_workbook(celery_worker, cli
     assert asked.state == ExportState.DONE
     book = sheets(client.get(asked.get_absolute_url()).content)
     assert ("Fiscal year", YEAR) in book["Filters"]
+
+
+def test_an_export_no_worker_took_shows_as_not_started(client, leadership):
+    DashboardExport.objects.create(
+        user=leadership,
+        language="en",
+        created_at=timezone.now() - EXPORT_START_WITHIN - datetime.timedelta(minutes=1),
+    )
+    client.force_login(leadership)
+    page = client.get(DASHBOARD).content.decode()
+    assert "Not started" in page
+    assert "hx-trigger" not in page  # no endless polling
