@@ -3,10 +3,12 @@ request reads the page; any write to what it shows, and only such a write, shows
 every filter, page, sort, language, viewer and day has a page of its own."""
 
 import datetime
+import os
 import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +20,7 @@ from controlling.models import Deviation
 from goals.models import Measure, PlanTransition
 from kam import changes
 from tests import factories
+from tests.conftest import TEST_BROKER_URL, redis_reachable, require_service
 from tests.controlling.dashboard_data import full_account
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +169,27 @@ def test_another_release_or_setting_never_reads_the_page(
     changes.release.cache_clear()
     assert request(client)[0] > kept
     changes.release.cache_clear()
+
+
+@pytest.mark.services
+def test_web_processes_share_the_kept_page_through_redis(client, leadership_portfolio, settings):
+    """CACHE_URL=rediscache://...: the page and the figures go through Redis (pickled, as
+    every process reads them) and come back whole."""
+    require_service("Redis", redis_reachable(TEST_BROKER_URL), f"no Redis at {TEST_BROKER_URL}")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": TEST_BROKER_URL,
+            "KEY_PREFIX": f"kam-test-{os.getpid()}",
+        }
+    }
+    cache.clear()
+    try:
+        computing, page = request(client)
+        redis = caches["default"]._cache.get_client()
+        assert redis.keys(f"kam-test-{os.getpid()}:*")  # the entries are in Redis
+        kept, again = request(client)
+        assert again == page
+        assert kept < computing / 4
+    finally:
+        cache.clear()
