@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -176,20 +176,22 @@ def test_web_processes_share_the_kept_page_through_redis(client, leadership_port
     """CACHE_URL=rediscache://...: the page and the figures go through Redis (pickled, as
     every process reads them) and come back whole."""
     require_service("Redis", redis_reachable(TEST_BROKER_URL), f"no Redis at {TEST_BROKER_URL}")
+    prefix = f"kam-test-{os.getpid()}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": TEST_BROKER_URL,
-            "KEY_PREFIX": f"kam-test-{os.getpid()}",
+            # Not the broker's database, and only this run's keys: other runs may share Redis.
+            "LOCATION": TEST_BROKER_URL.rsplit("/", 1)[0] + "/14",
+            "KEY_PREFIX": prefix,
         }
     }
-    cache.clear()
+    redis = caches["default"]._cache.get_client()
     try:
         computing, page = request(client)
-        redis = caches["default"]._cache.get_client()
-        assert redis.keys(f"kam-test-{os.getpid()}:*")  # the entries are in Redis
+        assert redis.keys(f"{prefix}:*")  # the entries are in Redis
         kept, again = request(client)
         assert again == page
         assert kept < computing / 4
     finally:
-        cache.clear()
+        for key in redis.scan_iter(f"{prefix}:*"):
+            redis.delete(key)
