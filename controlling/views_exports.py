@@ -53,7 +53,8 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     over the accounts the user may see, as a workbook written in the background: POST asks
     for it, the page lists the user's exports and refreshes itself while one is prepared."""
     if request.method == "POST":
-        query = request.POST.get("query", "")
+        # Re-encoded: whatever was posted becomes a well-formed query string.
+        query = QueryDict(request.POST.get("query", "")).urlencode()
         exports.dashboard_export_request(
             user=request.user, query=query, language=translation.get_language()
         )

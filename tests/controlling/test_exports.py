@@ -695,3 +695,12 @@ def test_an_export_no_worker_took_shows_as_not_started(client, leadership):
     page = client.get(DASHBOARD).content.decode()
     assert "Not started" in page
     assert "hx-trigger" not in page  # no endless polling
+
+
+def test_a_posted_query_is_stored_well_formed(client, leadership):
+    client.force_login(leadership)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(DASHBOARD, {"query": "tier=key\r\nSet-Cookie: x=1&region=D E"})
+    asked = DashboardExport.objects.get(user=leadership)
+    assert asked.query == "tier=key%0D%0ASet-Cookie%3A+x%3D1&region=D+E"
+    assert response["Location"] == f"{DASHBOARD}?{asked.query}"
