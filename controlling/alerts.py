@@ -413,7 +413,7 @@ def notifications_mark_read(
     return unread.update(read_at=timezone.now())
 
 
-def unread_count(user: User, up_to: int | None = None) -> int:
+def unread_count(user: User, up_to: int) -> int:
     """The user's unread notifications, or `up_to` when there are as many or more."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    return unread.order_by()[:up_to].count() if up_to else unread.count()
+    return unread.order_by()[:up_to].count()

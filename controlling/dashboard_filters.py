@@ -129,6 +129,11 @@ class DashboardFilter(django_filters.FilterSet):
         return queryset.filter(Q(country=country) | Exists(sites))
 
 
+def viewer_of(user) -> str | int:
+    """Whose kept dashboard a user reads: everyone who sees all accounts sees the same one."""
+    return "all" if user.sees_all_accounts else user.pk
+
+
 def kept_choices(user, version: str) -> tuple[QuerySet[KeyAccount], int, dict[str, list]]:
     """The accounts the user may see, the current fiscal year and the filters' choices over
     those accounts, the choices kept until the change number `version` goes up (one set for
@@ -137,12 +142,11 @@ def kept_choices(user, version: str) -> tuple[QuerySet[KeyAccount], int, dict[st
 
     visible = KeyAccount.objects.visible_to(user).not_archived()
     current_year = current_fiscal_year()
-    viewer = "all" if user.sees_all_accounts else user.pk
     choices = changes.remembered(
         "dashboard-choices",
         version,
         lambda: filter_choices(visible, current_year),
-        viewer,
+        viewer_of(user),
         current_year,
     )
     return visible, current_year, choices

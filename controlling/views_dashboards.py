@@ -19,7 +19,7 @@ from kam import changes
 
 from . import dashboard_cache, dashboards
 from . import dashboard_charts as charts
-from .dashboard_filters import DashboardFilter, kept_choices
+from .dashboard_filters import DashboardFilter, kept_choices, viewer_of
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -123,7 +123,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     fixed number of queries for any number of accounts (`_dashboard_context`)."""
     dashboards.without_jit()
     user = request.user
-    viewer = "all" if user.sees_all_accounts else user.pk
     version = str(changes.current())
     visible, current_year, choices = kept_choices(user, version)
     dashboard_filter = DashboardFilter(
@@ -137,7 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             _dashboard_context(request, dashboard_filter, choices),
             request,
         ),
-        viewer,
+        viewer_of(user),
         sorted(request.GET.lists()),
         timezone.localdate(),
     )
