@@ -1,10 +1,14 @@
 """Writes on key accounts that carry business rules. Views, commands and tasks call these."""
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .models import (
@@ -16,6 +20,7 @@ from .models import (
     PortfolioScore,
     PortfolioScoring,
 )
+from .selectors import overdue_contacts
 
 
 def account_archive(*, account: KeyAccount, user) -> KeyAccount:
@@ -47,14 +52,6 @@ def contact_reminders_send(*, today=None) -> int:
     Runs daily; sending twice on one day only repeats a reminder, it changes no data.
     Returns the number of mails sent.
     """
-    from collections import defaultdict
-
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-    from django.utils import translation
-
-    from .selectors import overdue_contacts
-
     by_recipient = defaultdict(list)
     for stakeholder in overdue_contacts(today=today):
         recipient = stakeholder.relationship_owner

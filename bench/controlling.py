@@ -6,7 +6,7 @@
 For each number of accounts, in a fresh process (so its peak memory is its own): generate
 the data (bench/data.py), time the floor -- ONE hand-written INSERT ... SELECT ... ON
 CONFLICT that computes and stores every GoalResult row -- then time the full controlling
-run exactly as production runs it (controlling.runs.run_start(kind=full) with Celery eager:
+run exactly as production runs it (controlling.services.runs.run_start(kind=full) with Celery eager:
 every chunk through the compute_chunk task, one after another in this process), check that
 the run stored the same rows as the floor, and measure its memory. See bench/README.md.
 
@@ -217,7 +217,7 @@ def measure(accounts: int, args: argparse.Namespace) -> dict:
     from django.db import connection
 
     from bench import data
-    from controlling.engine import RESULT_FIELDS
+    from controlling.services.engine import RESULT_FIELDS
 
     figures: dict = {"accounts": accounts, "chunk_size": settings.KAM_CONTROLLING_CHUNK_SIZE}
     note(f"\n== {accounts} accounts ==")
@@ -329,7 +329,7 @@ def floor_run() -> int:
 
 def full_run():
     from controlling.models import RunKind
-    from controlling.runs import run_start
+    from controlling.services.runs import run_start
 
     run = run_start(kind=RunKind.FULL)
     run.refresh_from_db()
@@ -380,7 +380,7 @@ def compare() -> dict:
     rows that differ (and in which columns), and an order-independent checksum of each."""
     from django.db import connection
 
-    from controlling.engine import RESULT_FIELDS
+    from controlling.services.engine import RESULT_FIELDS
 
     fingerprint = "concat_ws('|', goal_id, month, {})".format(", ".join(RESULT_FIELDS))
     differ = " OR ".join(f"f.{c} IS DISTINCT FROM r.{c}" for c in RESULT_FIELDS)
@@ -427,11 +427,11 @@ class Recorder:
     and the run's main steps, so the report shows where the time goes."""
 
     STEPS = (
-        ("controlling.engine", "compute_goals"),
-        ("controlling.computed", "computed_actuals_refresh"),
-        ("controlling.alerts", "alerts_raise"),
-        ("controlling.alerts", "notifications_email"),
-        ("controlling.figures", "figures_refresh"),
+        ("controlling.services.engine", "compute_goals"),
+        ("controlling.services.computed", "computed_actuals_refresh"),
+        ("controlling.services.alerts", "alerts_raise"),
+        ("controlling.services.alerts", "notifications_email"),
+        ("controlling.services.figures", "figures_refresh"),
     )
 
     def __init__(self):
@@ -566,7 +566,7 @@ def report(results: list[dict]) -> None:
     )
     table(header, rows)
     print(
-        "\nrun: controlling.runs.run_start(kind=full), Celery eager, every chunk of "
+        "\nrun: controlling.services.runs.run_start(kind=full), Celery eager, every chunk of "
         f"{results[0]['chunk_size']} accounts in turn; floor: one INSERT ... SELECT ... "
         "ON CONFLICT.\npeak MiB: tracemalloc peak of Python allocations during a run (a "
         "separate, untimed run); RSS +MiB: growth of the process's maximum resident set "

@@ -5,7 +5,7 @@
 
 For each number of accounts: generate the portfolio (bench/data.py, then bench/dashboard_data.py
 for what the dashboards read besides goals and actuals), compute a year of results with the
-real controlling run (controlling.runs.run_start(kind=full), Celery eager: engine and
+real controlling run (controlling.services.runs.run_start(kind=full), Celery eager: engine and
 alerts_raise per chunk), age the deviations it opened, then start gunicorn (one sync worker,
 as pinned in pyproject.toml) and time each page with logged-in sessions of a leadership user
 and of a key account manager: the leadership dashboard unfiltered, filtered by tier and region,
@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from controlling.services import exports
+
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, this file's folder comes first on sys.path, and bench/controlling.py would
 # stand in for the `controlling` app; the project root takes its place.
@@ -62,7 +64,7 @@ class Page:
 
 
 def before_request(page: Page) -> None:
-    from controlling.dashboard_cache import figures_version_raise
+    from controlling.selectors.dashboard_cache import figures_version_raise
     from kam import changes
 
     if page.before == "run":
@@ -181,7 +183,7 @@ def prepare(accounts: int, args: argparse.Namespace) -> dict:
     from accounts.models import KeyAccount
     from bench import dashboard_data, data
     from controlling.models import GoalState, RunKind, RunState
-    from controlling.runs import run_start
+    from controlling.services.runs import run_start
     from goals.models import fiscal_year_for
 
     fiscal_year = fiscal_year_for(datetime_today())
@@ -280,10 +282,8 @@ def measure(accounts: int, args: argparse.Namespace) -> dict:
 
 def export_build(user, repeat: int = 3) -> float:
     """Seconds the worker takes to write the dashboard workbook, unfiltered (the fastest of
-    `repeat`): controlling.exports.dashboard_export, as build_dashboard_export calls it."""
+    `repeat`): controlling.services.exports.dashboard_export, as build_dashboard_export calls it."""
     from django.http import QueryDict
-
-    from controlling import exports
 
     timings = []
     for _ in range(repeat):

@@ -400,7 +400,7 @@ def enrich(*, fiscal_year: int, seed: float = 0.43) -> dict[str, float]:
 def age(*, fiscal_year: int, seed: float = 0.44) -> dict[str, float]:
     """After the controlling run: deviations opened over the year, a third closed by a
     countermeasure, the old open ones escalated, most notifications read."""
-    from controlling import alerts
+    from controlling.services import alerts
 
     seconds: dict[str, float] = {}
     deviations = Deviation._meta.db_table

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.access import can_edit
 from accounts.models import KeyAccount
-
-from .models import Deviation, Notification
+from controlling.models import ControllingRun, Deviation, Notification
+from kam.models import User
 
 
 def deviations_visible_to(user) -> QuerySet:
@@ -44,3 +44,11 @@ def get_rw_deviation_for_user(user, pk: int) -> Deviation:
 
 def get_notification_for_user(user, pk: int) -> Notification:
     return get_object_or_404(Notification.objects.filter(recipient=user), pk=pk)
+
+
+def runs_visible_to(user: User) -> QuerySet:
+    """Leadership and administrators see every run; anyone else the runs they asked for."""
+    runs = ControllingRun.objects.select_related("requested_by")
+    if user.sees_all_accounts:
+        return runs
+    return runs.filter(requested_by=user)

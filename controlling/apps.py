@@ -7,9 +7,8 @@ class ControllingConfig(AppConfig):
     verbose_name = _("Controlling")
 
     def ready(self) -> None:
+        from controlling.services import runs
         from goals.signals import figures_changed
-
-        from . import runs
 
         # goals announces changed plan figures without importing controlling.
         figures_changed.connect(runs.figures_changed_receiver, dispatch_uid="controlling.runs")
@@ -17,9 +16,8 @@ class ControllingConfig(AppConfig):
         # A countermeasure recorded in goals closes the deviations of its goals.
         from django.db.models.signals import m2m_changed, post_save
 
+        from controlling.services import alerts
         from goals.models import Measure
-
-        from . import alerts
 
         post_save.connect(
             alerts.measure_saved_receiver, sender=Measure, dispatch_uid="controlling.alerts.save"

@@ -4,7 +4,7 @@ from functools import partial
 
 from django.http import HttpRequest
 
-from .alerts import unread_count
+from controlling.selectors.alerts import unread_count
 
 CACHE_ATTRIBUTE = "_kam_unread_notifications"
 # The badge says "99+" beyond this: counting further reads every unread row of a leader

@@ -13,15 +13,14 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import KeyAccount
+from controlling.models import Deviation, RunKind
+from controlling.services import runs
+from controlling.services.actuals import actuals_save
+from controlling.services.alerts import alerts_raise, deviation_comment_add
+from controlling.services.engine import compute_goals
+from controlling.services.ratings import goal_rating_save
 from goals.models import AccountPlan, GoalKind, fiscal_year_for
 from goals.services.goals import plan_months
-
-from . import runs
-from .alerts import alerts_raise, deviation_comment_add
-from .engine import compute_goals
-from .models import Deviation, RunKind
-from .ratings import goal_rating_save
-from .services import actuals_save
 
 # Actual as a share of the month's target, first fiscal month first, per account and KPI.
 PACES = {

@@ -1,4 +1,4 @@
-"""The controlling run's tasks: thin wrappers around controlling.runs.
+"""The controlling run's tasks: thin wrappers around controlling.services.runs.
 
 Each acknowledges late and is rejected when its worker is lost, so a killed worker's task
 is delivered again; each is idempotent, so that second delivery just repeats the work."""
@@ -7,7 +7,8 @@ import logging
 
 from celery import Task, shared_task
 
-from . import alerts, runs
+from controlling.services import alerts, runs
+from controlling.services.exports import dashboard_export_build
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,7 @@ def escalate_deviations() -> int:
     return escalated
 
 
-# Queued by controlling.exports.dashboard_export_request once its transaction commits.
+# Queued by controlling.services.exports.dashboard_export_request once its transaction commits.
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def build_dashboard_export(export_id: int) -> str:
-    from .exports import dashboard_export_build
-
     return dashboard_export_build(export_id)

@@ -1,17 +1,22 @@
 from django.urls import path
 
-from . import views, views_alerts, views_dashboards, views_exports, views_plan, views_runs
+from controlling.views import actuals, imports
+from controlling.views import alerts as views_alerts
+from controlling.views import dashboards as views_dashboards
+from controlling.views import exports as views_exports
+from controlling.views import plan as views_plan
+from controlling.views import runs as views_runs
 
 app_name = "controlling"
 
 urlpatterns = [
     path("home/", views_dashboards.home, name="home"),
     path("dashboard/", views_dashboards.dashboard, name="dashboard"),
-    path("plans/<int:pk>/actuals/", views.plan_actuals, name="plan_actuals"),
-    path("imports/", views.import_list, name="import_list"),
-    path("imports/new/", views.import_upload, name="import_upload"),
-    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
-    path("imports/<int:pk>/rollback/", views.import_rollback, name="import_rollback"),
+    path("plans/<int:pk>/actuals/", actuals.plan_actuals, name="plan_actuals"),
+    path("imports/", imports.import_list, name="import_list"),
+    path("imports/new/", imports.import_upload, name="import_upload"),
+    path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("imports/<int:pk>/rollback/", imports.import_rollback, name="import_rollback"),
     path("runs/", views_runs.run_list, name="runs"),
     path("runs/start/", views_runs.run_start, name="run_start"),
     path("runs/<int:pk>/", views_runs.run_detail, name="run_detail"),

@@ -1,9 +1,15 @@
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings.production")
 
 app = Celery("kam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def task(name: str) -> Task:
+    """The registered task called `name`. A service queues its app's tasks by name: tasks.py
+    imports the services it wraps, so a service importing tasks.py would close a circle."""
+    return app.tasks[name]

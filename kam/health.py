@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import connection
 
+from kam.celery import app
+
 
 def database_ok() -> tuple[bool, str]:
     try:
@@ -17,8 +19,6 @@ def database_ok() -> tuple[bool, str]:
 def broker_ok() -> tuple[bool, str]:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return True, "eager (no broker configured)"
-    from kam.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -26,7 +26,7 @@ def require_service(name: str, available: bool, reason: str) -> None:
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Each test starts with an empty cache: rolled-back tests reuse ids and frozen clocks,
-    so a stamp (controlling.dashboard_cache) could otherwise match an earlier test's."""
+    so a stamp (controlling.selectors.dashboard_cache) could otherwise match an earlier test's."""
     from django.core.cache import cache
 
     cache.clear()

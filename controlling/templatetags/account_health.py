@@ -5,9 +5,8 @@ from django import template
 from django.utils import timezone
 
 from accounts.models import KeyAccount
+from controlling.selectors.health import account_health, role_labels
 from goals.models import fiscal_year_for
-
-from ..health import account_health, role_labels
 
 register = template.Library()
 

@@ -78,7 +78,7 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 # The dashboard keeps its page and its whole-portfolio figures here under keys holding the
-# change number and a stamp of their inputs (kam.changes, controlling.dashboard_cache), so
+# change number and a stamp of their inputs (kam.changes, controlling.selectors.dashboard_cache), so
 # a per-process cache is correct; a shared one (CACHE_URL=rediscache://127.0.0.1:6379/1)
 # lets all web processes reuse each other's.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -157,13 +157,13 @@ KAM_FISCAL_YEAR_START_MONTH = env.int("KAM_FISCAL_YEAR_START_MONTH", default=1)
 # Where goals reads last year's actuals (the baselines of next year's plan): a callable
 # (*, account, fiscal_year) -> {KPI id: rolled-up actual}. goals imports it by this path, so
 # the dependency points from controlling to goals only (goals never imports controlling).
-KAM_ACTUALS_PROVIDER = "controlling.selectors.actual_totals"
+KAM_ACTUALS_PROVIDER = "controlling.selectors.actuals.actual_totals"
 
 # What sizes the bubbles of the portfolio matrix: a callable (*, account_ids) ->
 # {account id: number}, with an optional `label` attribute naming the figure. The default
 # draws every bubble the same size; an app that knows revenue points this at its provider,
 # so accounts never imports it. controlling does: revenue actuals of the fiscal year so far.
-KAM_ACCOUNT_SIZE_PROVIDER = "controlling.dashboards.account_revenue"
+KAM_ACCOUNT_SIZE_PROVIDER = "controlling.selectors.portfolio.account_revenue"
 
 # The controlling run: accounts per chunk (one task each, so several workers share a run); a
 # queued or running run without progress for this many minutes counts as abandoned (its

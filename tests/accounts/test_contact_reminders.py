@@ -168,7 +168,7 @@ def test_each_mail_is_written_in_its_recipient_s_language(account, owner, team_m
         active_language[recipient_list[0]] = translation.get_language()
         return real_send_mail(recipient_list=recipient_list, **kwargs)
 
-    monkeypatch.setattr(mail, "send_mail", recording_send_mail)
+    monkeypatch.setattr(services, "send_mail", recording_send_mail)
 
     with translation.override("en"):
         services.contact_reminders_send(today=TODAY)

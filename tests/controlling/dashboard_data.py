@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import KeyAccount
-from controlling.figures import figures_refresh
 from controlling.models import Actual, Deviation, GoalResult, GoalState, GoalStatus, Notification
+from controlling.services.figures import figures_refresh
 from goals.models import KPIDefinition, fiscal_year_for
 from tests import factories
 

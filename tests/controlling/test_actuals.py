@@ -17,8 +17,8 @@ from django.urls import reverse
 from accounts.models import AccountStatus
 from controlling import urls as controlling_urls
 from controlling.models import Actual, ActualSource
-from controlling.selectors import actual_totals
-from controlling.services import actuals_save, cell_key
+from controlling.selectors.actuals import actual_totals, cell_key
+from controlling.services.actuals import actuals_save
 from goals.models import AccountPlan, KPIDefinition, MonthlyTarget, PlanStatus
 from goals.services.templates import plan_copy
 from tests import factories

@@ -10,9 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controlling import alerts
-from controlling.alerts import alerts_raise, deviations_escalate
-from controlling.engine import compute_goals
 from controlling.models import (
     Actual,
     Deviation,
@@ -21,6 +18,9 @@ from controlling.models import (
     Notification,
     NotificationKind,
 )
+from controlling.services import alerts
+from controlling.services.alerts import alerts_raise, deviations_escalate
+from controlling.services.engine import compute_goals
 from goals.models import MonthlyTarget
 from goals.services import measures as measure_services
 from tests.factories import (
@@ -271,7 +271,7 @@ def test_the_controlling_run_raises_the_alerts_of_its_accounts(
     account, owner, django_capture_on_commit_callbacks, mailoutbox
 ):
     from controlling.models import RunKind
-    from controlling.runs import run_start
+    from controlling.services.runs import run_start
 
     make_goal(account)
     report(account, OFF_TRACK)

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from controlling.computed import RefreshResult, computed_actuals_refresh
-from controlling.engine import compute_goals
 from controlling.models import Actual, ActualSource, GoalState, GoalStatus
+from controlling.services.computed import RefreshResult, computed_actuals_refresh
+from controlling.services.engine import compute_goals
 from goals.models import KPIDefinition, MonthlyTarget
 from tests.factories import (
     AccountPlanFactory,

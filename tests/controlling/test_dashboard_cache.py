@@ -1,5 +1,6 @@
 """The leadership dashboard's whole-portfolio figures kept under a stamp of their inputs
-(controlling.dashboard_cache): a second request reads them, and every input that moves them
+(controlling.selectors.dashboard_cache): a second request reads them, and every input that
+moves them
 (a run's figures, an account, the filter, the threshold, the frame's caps, the language)
 makes the page compute them again."""
 
@@ -11,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import KeyAccount
-from controlling import dashboard_cache
 from controlling.models import FiguresVersion, Threshold
+from controlling.selectors import dashboard_cache
 from goals.models import FrameRule
 from kam import changes
 from tests import factories

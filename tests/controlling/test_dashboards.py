@@ -17,9 +17,16 @@ from django.utils.formats import date_format
 
 from accounts.models import KeyAccount
 from accounts.selectors import portfolio_matrix
-from controlling import dashboards
-from controlling.dashboard_filters import DashboardFilter
+from controlling.filters import DashboardFilter
 from controlling.models import Actual, GoalStatus, Threshold
+from controlling.selectors import costs, dashboard, portfolio
+from controlling.selectors.attainment import (
+    Bands,
+    account_attainment,
+    attainment_bands,
+    attainment_by,
+    heatmap_rows,
+)
 from goals.models import PathStage, PlanTransition
 from tests import factories
 from tests.controlling.dashboard_data import (
@@ -69,7 +76,7 @@ def test_attainment_is_the_weight_weighted_mean_each_goal_clamped_to_0_150(accou
     goal(plan, None, weight=50)  # no attainment yet: left out
     goal(plan, "no state", weight=50)  # never computed: left out
 
-    result = dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)[account.pk]
+    result = account_attainment(accounts=[account.pk], fiscal_year=YEAR)[account.pk]
 
     # (80*10 + 120*30 + 150*20 + 0*10) / (10 + 30 + 20 + 10) = 7400 / 70
     assert result.percent == Decimal("105.7")
@@ -82,7 +89,7 @@ def test_an_account_without_measured_goals_has_no_attainment_not_zero(account):
     goal(plan, None)
     other = factories.KeyAccountFactory()
 
-    result = dashboards.account_attainment(accounts=[account.pk, other.pk], fiscal_year=YEAR)
+    result = account_attainment(accounts=[account.pk, other.pk], fiscal_year=YEAR)
 
     assert result[account.pk].percent is None
     assert result[account.pk].goals == 1
@@ -93,10 +100,10 @@ def test_attainment_reads_only_the_chosen_fiscal_year(account):
     goal(plan_for(account), 50)
     goal(plan_for(account, YEAR - 1), 100)
 
-    assert dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)[
+    assert account_attainment(accounts=[account.pk], fiscal_year=YEAR)[
         account.pk
     ].percent == Decimal("50.0")
-    assert dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR - 1)[
+    assert account_attainment(accounts=[account.pk], fiscal_year=YEAR - 1)[
         account.pk
     ].percent == Decimal("100.0")
 
@@ -108,10 +115,8 @@ def test_attainment_per_perspective_and_per_goal_area(account):
     goal(plan, 90, weight=10, perspective="customer", area="market_position")
     goal(plan, None, weight=10, perspective="people", area="care_quality")
 
-    perspectives = dashboards.attainment_by(
-        accounts=[account.pk], fiscal_year=YEAR, group="perspective"
-    )
-    areas = dashboards.attainment_by(accounts=[account.pk], fiscal_year=YEAR, group="goal_area")
+    perspectives = attainment_by(accounts=[account.pk], fiscal_year=YEAR, group="perspective")
+    areas = attainment_by(accounts=[account.pk], fiscal_year=YEAR, group="goal_area")
 
     assert perspectives[(account.pk, "finance")].percent == Decimal("77.5")  # 3100 / 40
     assert perspectives[(account.pk, "customer")].percent == Decimal("90.0")
@@ -127,12 +132,10 @@ def test_heatmap_rows_colour_cells_by_the_global_threshold(account):
     goal(plan, 90, perspective="finance")
     goal(plan, 89.9, perspective="customer")
     goal(plan, 79.9, perspective="process")
-    bands = dashboards.attainment_bands()
-    overall = dashboards.account_attainment(accounts=[account.pk], fiscal_year=YEAR)
+    bands = attainment_bands()
+    overall = account_attainment(accounts=[account.pk], fiscal_year=YEAR)
 
-    (row,) = dashboards.heatmap_rows(
-        accounts=[account], fiscal_year=YEAR, overall=overall, bands=bands
-    )
+    (row,) = heatmap_rows(accounts=[account], fiscal_year=YEAR, overall=overall, bands=bands)
 
     assert (bands.on_track_from, bands.at_risk_from) == (90, 80)
     assert row.plan == plan
@@ -145,7 +148,7 @@ def test_heatmap_rows_colour_cells_by_the_global_threshold(account):
 
 def test_bands_without_a_global_threshold_use_the_defaults():
     Threshold.objects.filter(kpi__isnull=True).delete()
-    bands = dashboards.attainment_bands()
+    bands = attainment_bands()
     assert bands.status(Decimal(95)) == GoalStatus.ON_TRACK
     assert bands.status(Decimal("94.9")) == GoalStatus.AT_RISK
     assert bands.status(Decimal(85)) == GoalStatus.AT_RISK
@@ -164,14 +167,14 @@ def test_revenue_sizes_sum_the_fiscal_years_revenue_actuals_only(account):
     Actual.objects.create(account=account, kpi=margin_kpi(), month=month(1), value=999)
     silent = factories.KeyAccountFactory()
 
-    sizes = dashboards.account_revenue(account_ids=[account.pk, silent.pk], fiscal_year=YEAR)
+    sizes = portfolio.account_revenue(account_ids=[account.pk, silent.pk], fiscal_year=YEAR)
 
     assert sizes == {account.pk: Decimal(350)}
-    assert str(dashboards.account_revenue.label) == "Revenue, fiscal year to date"
+    assert str(portfolio.account_revenue.label) == "Revenue, fiscal year to date"
 
 
 def test_the_portfolio_matrix_sizes_bubbles_by_revenue_through_the_setting(account, settings):
-    assert settings.KAM_ACCOUNT_SIZE_PROVIDER == "controlling.dashboards.account_revenue"
+    assert settings.KAM_ACCOUNT_SIZE_PROVIDER == "controlling.selectors.portfolio.account_revenue"
     Actual.objects.create(
         account=account,
         kpi=factories.revenue_kpi(),
@@ -203,7 +206,7 @@ def test_costs_against_the_binding_budget_and_the_return_on_them(account):
     other_plan = plan_for(other)
     factories.MeasureFactory(plan=other_plan, planned_cost=0, actual_cost=1000)
 
-    lines = dashboards.cost_lines(accounts=[account.pk, other.pk], fiscal_year=YEAR)
+    lines = costs.cost_lines(accounts=[account.pk, other.pk], fiscal_year=YEAR)
 
     line, other_line = lines
     assert line.plan == plan and other_line.plan == other_plan
@@ -219,7 +222,7 @@ def test_costs_against_the_binding_budget_and_the_return_on_them(account):
     assert other_line.budget == 8000
     assert other_line.margin_gained is None and other_line.return_ratio is None
 
-    totals = dashboards.cost_totals(lines)
+    totals = costs.cost_totals(lines)
     assert (totals.planned_cost, totals.actual_cost) == (7000, 5000)
     assert (totals.budget, totals.plans_with_budget, totals.over_budget) == (16000, 2, 0)
     assert (totals.margin_gained, totals.plans_with_margin) == (3000, 1)
@@ -233,16 +236,16 @@ def test_margin_gained_of_a_last_value_kpi_compares_with_the_whole_baseline(acco
     margin = factories.GoalFactory(plan=plan_for(account), kpi=kpi, baseline=Decimal(500))
     state(margin, 100, ytd_actual=Decimal(650))
     margin.refresh_from_db()
-    assert dashboards.margin_gained(margin, 4) == Decimal(150)
+    assert costs.margin_gained(margin, 4) == Decimal(150)
 
 
 def test_over_budget_is_flagged_and_counted(account):
     plan = plan_for(account, budget=Decimal(1000))
     factories.MeasureFactory(plan=plan, planned_cost=1500, actual_cost=1200)
-    (line,) = dashboards.cost_lines(accounts=[account.pk], fiscal_year=YEAR)
+    (line,) = costs.cost_lines(accounts=[account.pk], fiscal_year=YEAR)
     assert line.planned_over and line.actual_over
     assert line.used_percent == Decimal("120.0")
-    assert dashboards.cost_totals([line]).over_budget == 1
+    assert costs.cost_totals([line]).over_budget == 1
 
 
 def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans(account):
@@ -270,8 +273,8 @@ def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans
     refresh_figures()
     totals = year_totals(accounts).costs
 
-    lines = dashboards.cost_lines(accounts=accounts, fiscal_year=YEAR)
-    assert totals == dashboards.cost_totals(lines)
+    lines = costs.cost_lines(accounts=accounts, fiscal_year=YEAR)
+    assert totals == costs.cost_totals(lines)
     assert (totals.actual_cost, totals.margin_gained) == (14000, 5000)
     assert (totals.over_budget, totals.plans_with_margin) == (1, 2)
     assert year_totals(accounts).plans == 4
@@ -282,25 +285,25 @@ def test_the_cost_table_totals_in_sql_what_the_lines_add_up_and_orders_the_plans
     # Lowest return first; plans without one (no margin goal, or no cost) last, by name.
     assert by_return[0:4] == [plan, cheap_plan, silent_plan, dear_plan]
     assert by_return[1:3] == [cheap_plan, silent_plan]
-    lines = dashboards.cost_lines_for(by_return[0:2])
+    lines = costs.cost_lines_for(by_return[0:2])
     assert [line.plan for line in lines] == [plan, cheap_plan]
     nothing = KeyAccount.objects.none()
     assert (year_totals(nothing).plans, pages(nothing, "cost")[0:20]) == (0, [])
-    assert year_totals(nothing).costs == dashboards.CostTotals()
+    assert year_totals(nothing).costs == costs.CostTotals()
 
 
-def year_totals(accounts, total: int = 0, bands=None) -> dashboards.YearTotals:
-    bands = bands or dashboards.attainment_bands()
-    return dashboards.year_totals(accounts=accounts, fiscal_year=YEAR, bands=bands, total=total)
+def year_totals(accounts, total: int = 0, bands=None) -> dashboard.YearTotals:
+    bands = bands or attainment_bands()
+    return dashboard.year_totals(accounts=accounts, fiscal_year=YEAR, bands=bands, total=total)
 
 
-def pages(accounts, sort: str) -> dashboards.PlanPages:
+def pages(accounts, sort: str) -> costs.PlanPages:
     count = year_totals(accounts).plans
-    return dashboards.PlanPages(accounts=accounts, fiscal_year=YEAR, sort=sort, count=count)
+    return costs.PlanPages(accounts=accounts, fiscal_year=YEAR, sort=sort, count=count)
 
 
 def test_band_counts_follow_each_accounts_rounded_attainment(owner):
-    bands = dashboards.Bands(on_track_from=Decimal(95), at_risk_from=Decimal(85))
+    bands = Bands(on_track_from=Decimal(95), at_risk_from=Decimal(85))
     # Rounded half up to a tenth, as the page shows it: 94.95 is 95.0 (on track).
     for name, percent in [
         ("on", 120),
@@ -317,7 +320,7 @@ def test_band_counts_follow_each_accounts_rounded_attainment(owner):
     refresh_figures()
     counts = year_totals(accounts, total=7, bands=bands).bands
 
-    attainment = dashboards.account_attainment(accounts=accounts, fiscal_year=YEAR)
+    attainment = account_attainment(accounts=accounts, fiscal_year=YEAR)
     expected = dict.fromkeys(GoalStatus.values, 0)
     for account in accounts:
         known = attainment.get(account.pk)
@@ -344,7 +347,7 @@ def test_the_portfolio_chart_places_the_largest_accounts_and_counts_every_one(ow
             Actual.objects.create(account=account, kpi=revenue, month=month(2), value=amount)
 
     refresh_figures()
-    matrix = dashboards.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=2)
+    matrix = portfolio.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=2)
 
     assert [(p.account.name, p.size) for p in matrix.positions] == [
         ("Large", Decimal(900)),
@@ -359,7 +362,7 @@ def test_the_portfolio_chart_places_the_largest_accounts_and_counts_every_one(ow
     refund = KeyAccount.objects.get(name="Credit notes")
     Actual.objects.create(account=refund, kpi=revenue, month=month(3), value=-50)
     refresh_figures()
-    matrix = dashboards.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=10)
+    matrix = portfolio.portfolio(accounts=KeyAccount.objects.all(), fiscal_year=YEAR, limit=10)
     assert [(p.account.name, p.size) for p in matrix.positions] == [
         ("Large", Decimal(900)),
         ("Middle", Decimal(500)),
@@ -393,7 +396,7 @@ def test_the_funnel_counts_accounts_per_stage_and_reached(owner):
     ids = list(KeyAccount.objects.values_list("pk", flat=True))
 
     refresh_figures()
-    steps = dashboards.selling_funnel(account_ids=ids)
+    steps = dashboard.selling_funnel(account_ids=ids)
 
     assert [s.stage for s in steps] == PathStage.values
     assert [s.accounts for s in steps] == [2, 1, 1, 1, 1]
@@ -417,7 +420,7 @@ def test_whitespace_sums_open_potential_and_weights_it(owner):
     factories.SellingPositionFactory(account=hidden, stage="potential", potential_revenue=1)
 
     refresh_figures()
-    result = dashboards.whitespace(accounts=[first.pk, second.pk])
+    result = dashboard.whitespace(accounts=[first.pk, second.pk])
 
     assert result.open_potential == Decimal(90000)
     assert result.weighted_potential == Decimal(22000)  # 15,000 + 2,000 + 5,000
@@ -475,7 +478,7 @@ def test_deviations_worst_first_and_those_without_countermeasure_oldest_first(ac
     deviation(goal(plan_for(account, YEAR - 1), 10), days_ago=50)
 
     refresh_figures()
-    summary = dashboards.deviation_summary(accounts=[account.pk], fiscal_year=YEAR)
+    summary = dashboard.deviation_summary(accounts=[account.pk], fiscal_year=YEAR)
 
     assert summary.open_count == 4
     assert summary.without_count == 3
@@ -487,7 +490,7 @@ def test_deviations_worst_first_and_those_without_countermeasure_oldest_first(ac
 def test_the_approval_queue_keeps_only_the_filtered_accounts(leadership, account):
     submitted = plan_for(account, YEAR + 1, status="submitted")
     other = plan_for(factories.KeyAccountFactory(), status="submitted")
-    queue = dashboards.approvals(user=leadership, accounts=KeyAccount.objects.filter(pk=account.pk))
+    queue = dashboard.approvals(user=leadership, accounts=KeyAccount.objects.filter(pk=account.pk))
     assert queue.count == 1
     assert [row.plan for row in queue.first] == [submitted]
     assert other.pk not in [row.plan.pk for row in queue.first]
@@ -512,7 +515,7 @@ def test_the_dashboard_checks_the_frame_of_the_longest_waiting_plans_only(leader
         plan_for(factories.KeyAccountFactory(name=name), status="submitted")
         for name in ("Alpha", "Beta", "Gamma")
     ]
-    queue = dashboards.approvals(user=leadership, accounts=KeyAccount.objects.all(), limit=2)
+    queue = dashboard.approvals(user=leadership, accounts=KeyAccount.objects.all(), limit=2)
     assert queue.count == 3
     # Without a submission on record they wait equally long: by account name.
     assert [row.plan for row in queue.first] == plans[:2]

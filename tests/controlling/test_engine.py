@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controlling.engine import compute_goals
 from controlling.models import GoalRating, GoalResult, GoalState, GoalStatus, Threshold
+from controlling.services.engine import compute_goals
 from goals.models import KPIDefinition, MonthlyTarget
 from tests.factories import (
     AccountPlanFactory,

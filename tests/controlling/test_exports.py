@@ -17,7 +17,6 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from controlling import exports
 from controlling.models import (
     EXPORT_START_WITHIN,
     DashboardExport,
@@ -26,7 +25,9 @@ from controlling.models import (
     GoalResult,
     GoalStatus,
 )
+from controlling.services import exports
 from goals.models import fiscal_year_for
+from kam import workbooks
 from tests import factories
 from tests.controlling.dashboard_data import refresh_figures
 
@@ -239,7 +240,7 @@ def test_the_plan_export_downloads_with_a_proper_file_name(client, owner, plan):
     response = client.get(reverse("controlling:plan_export_xlsx", args=[plan.pk]))
 
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_TYPE
+    assert response["Content-Type"] == workbooks.XLSX_TYPE
     number = plan.account.customer_number.lower()
     assert response["Content-Disposition"] == (
         f'attachment; filename="account-plan-{number}-{YEAR}.xlsx"'
@@ -434,7 +435,7 @@ def download(client, user, year: int = YEAR, **params) -> dict[str, list[tuple]]
     assert finished.state == ExportState.DONE
     response = client.get(finished.get_absolute_url())
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_TYPE
+    assert response["Content-Type"] == workbooks.XLSX_TYPE
     assert response["Content-Disposition"] == (
         f'attachment; filename="leadership-dashboard-{year}.xlsx"'
     )

@@ -1,4 +1,4 @@
-"""The dashboard's figures per account (controlling.figures): what a controlling run stores
+"""The dashboard's figures per account (controlling.services.figures): what a controlling run stores
 equals what the pages compute live for the same accounts, and writes that move them bring
 a run that refreshes them."""
 
@@ -8,9 +8,12 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import KeyAccount
-from controlling import dashboards, runs
-from controlling.figures import figures_refresh
 from controlling.models import AccountFigures, Actual, Deviation, RunKind, SellingFigures
+from controlling.selectors import costs, dashboard
+from controlling.selectors.attainment import Attainment, account_attainment, attainment_bands
+from controlling.selectors.portfolio import account_revenue
+from controlling.services import runs
+from controlling.services.figures import figures_refresh
 from goals.selectors.selling import dimension_metrics
 from goals.services.measures import measure_create, measure_delete, plan_budget_set
 from tests import factories
@@ -56,17 +59,13 @@ def test_a_run_stores_per_account_what_the_pages_compute_live(
     ids = [account.pk for account in portfolio]
     stored = {f.account_id: f for f in AccountFigures.objects.filter(fiscal_year=YEAR)}
 
-    attainment = dashboards.account_attainment(accounts=ids, fiscal_year=YEAR)
-    lines = {
-        line.account.pk: line for line in dashboards.cost_lines(accounts=ids, fiscal_year=YEAR)
-    }
-    revenue = dashboards.account_revenue(account_ids=ids, fiscal_year=YEAR)
+    attainment = account_attainment(accounts=ids, fiscal_year=YEAR)
+    lines = {line.account.pk: line for line in costs.cost_lines(accounts=ids, fiscal_year=YEAR)}
+    revenue = account_revenue(account_ids=ids, fiscal_year=YEAR)
     for account in portfolio[:3]:
         figures = stored[account.pk]
         assert figures.plan == account.plans.get()
-        percent = dashboards.Attainment.percent_of(
-            figures.attainment_weighted, figures.attainment_weights
-        )
+        percent = Attainment.percent_of(figures.attainment_weighted, figures.attainment_weights)
         assert percent == attainment[account.pk].percent
         assert percent is not None
         line = lines[account.pk]
@@ -86,10 +85,10 @@ def test_the_series_add_up_the_reporting_accounts_months(
     portfolio, django_capture_on_commit_callbacks
 ):
     run_full(django_capture_on_commit_callbacks)
-    totals = dashboards.year_totals(
+    totals = dashboard.year_totals(
         accounts=KeyAccount.objects.all(),
         fiscal_year=YEAR,
-        bands=dashboards.attainment_bands(),
+        bands=attainment_bands(),
         total=4,
     )
     revenue, margin = totals.series
@@ -116,7 +115,7 @@ def test_selling_figures_place_each_account_on_the_path_as_the_pipeline_does(
     stored = {f.account_id: f for f in SellingFigures.objects.all()}
     for each in portfolio[:3]:
         assert stored[each.pk].path_stage == metrics[each.pk].path_stage
-    whitespace = dashboards.whitespace(accounts=[account.pk])
+    whitespace = dashboard.whitespace(accounts=[account.pk])
     figures = stored[account.pk]
     assert figures.open_positions == whitespace.positions == 2
     assert whitespace.weighted_potential == ((figures.weighted_potential).quantize(Decimal("0.01")))

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controlling.health import account_health
 from controlling.models import GoalState, GoalStatus, HealthWeights
+from controlling.selectors.health import account_health
 from goals.models import KPIDefinition, fiscal_year_for
 from tests import factories
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controlling import dashboards
 from controlling.models import Notification
+from controlling.selectors import home
 from tests import factories
 from tests.controlling.dashboard_data import YEAR, deviation, full_account, state
 
@@ -265,5 +265,5 @@ def test_the_home_is_read_only(client, owner):
 
 def test_my_accounts_is_the_visibility_rule_for_managers(owner, team_member, account):
     factories.KeyAccountFactory()
-    assert set(dashboards.my_accounts(team_member)) == {account}
-    assert set(dashboards.my_accounts(owner)) == {account}
+    assert set(home.my_accounts(team_member)) == {account}
+    assert set(home.my_accounts(owner)) == {account}

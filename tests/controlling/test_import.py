@@ -10,12 +10,14 @@ from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from controlling.importing import parse_actuals_file, parse_month, parse_number
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource
-from controlling.services import (
+from controlling.services.imports import (
     actuals_import_apply,
     actuals_import_check,
     actuals_import_rollback,
+    parse_actuals_file,
+    parse_month,
+    parse_number,
 )
 from goals.models import KPIDefinition
 from tests import factories

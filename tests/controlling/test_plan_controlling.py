@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controlling.engine import compute_goals
 from controlling.models import Actual, Deviation, GoalRating, GoalResult, GoalState, GoalStatus
+from controlling.services.engine import compute_goals
 from goals.models import MonthlyTarget, PlanStatus, fiscal_year_for
 from goals.services.goals import plan_months
 from tests.factories import (
@@ -327,7 +327,7 @@ def test_quantitative_goals_are_not_rated(client, owner, current_plan):
 
 
 def test_the_rating_months_run_up_to_this_month(current_plan):
-    from controlling.selectors_plan import rating_months
+    from controlling.selectors.plan import rating_months
 
     months = rating_months(current_plan, timezone.localdate())
     assert months == [m for m in plan_months(current_plan.fiscal_year) if m <= this_month()]

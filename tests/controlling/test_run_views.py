@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountStatus
-from controlling import runs
 from controlling.models import ControllingRun, GoalResult, RecomputeMark, RunKind, RunState
+from controlling.services import runs
 from goals.models import MonthlyTarget
 from tests import factories
 
@@ -384,7 +384,7 @@ def test_the_actuals_page_shows_only_a_run_the_user_may_see(client, plan, owner,
 def test_saving_actuals_in_the_grid_recomputes_the_account(
     client, plan, owner, django_capture_on_commit_callbacks
 ):
-    from controlling.services import cell_key
+    from controlling.selectors.actuals import cell_key
 
     kpi = plan.goals.get().kpi
     client.force_login(owner)

@@ -15,7 +15,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import AccountStatus
-from controlling import computed, engine, runs, tasks
+from controlling import tasks
 from controlling.models import (
     ActualImport,
     ChunkState,
@@ -27,12 +27,9 @@ from controlling.models import (
     RunKind,
     RunState,
 )
-from controlling.services import (
-    ImportRow,
-    actuals_import_apply,
-    actuals_import_rollback,
-    actuals_save,
-)
+from controlling.services import computed, engine, runs
+from controlling.services.actuals import actuals_save
+from controlling.services.imports import ImportRow, actuals_import_apply, actuals_import_rollback
 from goals.models import MonthlyTarget, PlanStatus
 from goals.services.goals import targets_save
 from goals.services.workflow import plan_approve
@@ -465,7 +462,7 @@ def test_with_the_broker_down_an_import_commits_and_the_next_run_computes_it(
     account = three[2]
 
     with (
-        caplog.at_level(logging.WARNING, logger="controlling.runs"),
+        caplog.at_level(logging.WARNING, logger="controlling.services.runs"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         actual_import = actuals_import_apply(
@@ -522,7 +519,7 @@ def test_a_failure_to_start_the_run_leaves_the_change_committed_and_marked(
 
     monkeypatch.setattr(runs, "run_start", broken)
     with (
-        caplog.at_level(logging.WARNING, logger="controlling.runs"),
+        caplog.at_level(logging.WARNING, logger="controlling.services.runs"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         actuals_save(account=three[0], values={(revenue().pk, MONTHS[5]): D("7")}, user=owner)

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from controlling.alerts import alerts_raise
-from controlling.engine import compute_goals
 from controlling.models import Actual, DeviationComment
+from controlling.services.alerts import alerts_raise
+from controlling.services.engine import compute_goals
 from goals.models import MonthlyTarget
 from tests import factories
 

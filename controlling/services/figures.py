@@ -7,7 +7,7 @@ Each figure is computed by the same rule as the page computes it for the account
 (`dashboards.Attainment`, `dashboards.cost_lines_for`, `dashboards.cumulative_series`'s like
 with like, `goals.selectors.selling.path_stage_for`); tests hold the two equal. Changes that
 move these figures (actuals, targets, goals, approvals, measures, selling positions) mark the
-account for the next run (controlling.runs.recompute_request), as they do for goal states.
+account for the next run (controlling.services.runs.recompute_request), as they do for goal states.
 """
 
 from collections import defaultdict
@@ -19,6 +19,17 @@ from django.db import transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from controlling.models import (
+    SERIES_CODES,
+    AccountFigures,
+    Actual,
+    Deviation,
+    SellingFigures,
+    series_field,
+)
+from controlling.selectors.attainment import attainment_aggregates
+from controlling.selectors.costs import cost_lines_for
+from controlling.selectors.dashboard_cache import figures_version_raise
 from goals.models import (
     OPEN_STAGES,
     SOLD_STAGES,
@@ -32,17 +43,6 @@ from goals.models import (
     fiscal_year_for,
 )
 from goals.selectors.selling import SERVICE_KINDS, path_stage_for
-
-from .dashboard_cache import figures_version_raise
-from .dashboards import _attainment_aggregates, cost_lines_for
-from .models import (
-    SERIES_CODES,
-    AccountFigures,
-    Actual,
-    Deviation,
-    SellingFigures,
-    series_field,
-)
 
 # Everything a refresh rewrites: all but the key.
 FIGURE_FIELDS = [
@@ -95,7 +95,7 @@ def figures_refresh(*, account_ids: Iterable[int]) -> int:
         return rows[key]
 
     by_plan = {plan.pk: rows[(plan.account_id, plan.fiscal_year)] for plan in plans}
-    aggregates = _attainment_aggregates()
+    aggregates = attainment_aggregates()
     for plan_id, weighted, weights in (
         Goal.objects.filter(plan_id__in=by_plan)
         .values("plan_id")

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from accounts.models import KeyAccount
-
-from .access import deviations_visible_to
-from .models import STATUS_SEVERITY, Deviation, DeviationComment, Notification
+from controlling.access import deviations_visible_to
+from controlling.models import STATUS_SEVERITY, Deviation, DeviationComment, Notification
+from kam.models import User
 
 
 class DeviationState:
@@ -24,7 +24,7 @@ class DeviationFilters:
     status: str = ""
 
 
-def _severity() -> Case:
+def severity_order() -> Case:
     return Case(
         *(When(to_status=status, then=Value(rank)) for status, rank in STATUS_SEVERITY.items()),
         output_field=IntegerField(),
@@ -47,7 +47,7 @@ def deviation_list(*, user, filters: DeviationFilters) -> QuerySet:
         deviations = deviations.filter(goal__plan__account_id=filters.account_id)
     if filters.status:
         deviations = deviations.filter(to_status=filters.status)
-    return deviations.annotate(severity_rank=_severity()).order_by(
+    return deviations.annotate(severity_rank=severity_order()).order_by(
         "-severity_rank", "opened_at", "pk"
     )
 
@@ -79,3 +79,9 @@ def notification_list(*, user) -> QuerySet:
         )
         .order_by("unread", "-created_at", "-pk")
     )
+
+
+def unread_count(user: User, up_to: int) -> int:
+    """The user's unread notifications, or `up_to` when there are as many or more."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    return unread.order_by()[:up_to].count()

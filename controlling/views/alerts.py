@@ -12,21 +12,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from controlling.access import can_comment, get_deviation_for_user, get_notification_for_user
+from controlling.forms.alerts import CommentForm, DeviationFilterForm
+from controlling.selectors import alerts as alert_lists
+from controlling.services import alerts
 from goals.access import can_record_progress
-
-from . import alerts, selectors_alerts
-from .access import can_comment, get_deviation_for_user, get_notification_for_user
-from .forms_alerts import CommentForm, DeviationFilterForm
 
 PAGE_SIZE = 25
 
 
 @login_required
 def deviation_list(request: HttpRequest) -> HttpResponse:
-    accounts = list(selectors_alerts.deviation_accounts(user=request.user))
+    accounts = list(alert_lists.deviation_accounts(user=request.user))
     form = DeviationFilterForm(request.GET, accounts=accounts)
     filters = form.filters()
-    deviations = selectors_alerts.deviation_list(user=request.user, filters=filters)
+    deviations = alert_lists.deviation_list(user=request.user, filters=filters)
     page = Paginator(deviations, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -65,7 +65,7 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "plan": plan,
         "account": plan.account,
         "state": getattr(deviation.goal, "state", None),
-        "comments": selectors_alerts.deviation_comments(deviation=deviation),
+        "comments": alert_lists.deviation_comments(deviation=deviation),
         "form": form if commentable else None,
         "can_add_measure": can_record_progress(request.user, plan),
         "now": timezone.now(),
@@ -75,7 +75,7 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors_alerts.notification_list(user=request.user), PAGE_SIZE).get_page(
+    page = Paginator(alert_lists.notification_list(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "controlling/notification_list.html", {"page": page})

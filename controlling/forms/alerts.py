@@ -1,16 +1,12 @@
 """Forms of the alert pages and of the plan controlling page."""
 
-import datetime
-
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from goals.services.goals import month_label
-
-from .alerts import COMMENT_MAX_LENGTH
-from .models import GoalStatus
-from .selectors_alerts import DeviationFilters, DeviationState
+from controlling.models import GoalStatus
+from controlling.selectors.alerts import DeviationFilters, DeviationState
+from controlling.services.alerts import COMMENT_MAX_LENGTH
 
 STATE_CHOICES = [
     (DeviationState.OPEN, _("Open")),
@@ -61,30 +57,3 @@ class CommentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-
-RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
-
-
-class RatingForm(forms.Form):
-    """This month's (or a past month's) rating of one qualitative goal."""
-
-    month = forms.TypedChoiceField(label=_("Month"), coerce=datetime.date.fromisoformat)
-    rating = forms.TypedChoiceField(
-        label=_("Rating"),
-        coerce=int,
-        choices=RATING_CHOICES,
-        help_text=_("1 (poor) to 5 (excellent)."),
-        error_messages={"invalid_choice": _("The rating must be from 1 to 5.")},
-    )
-    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
-
-    def __init__(self, *args, months: list[datetime.date], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["month"].choices = [(m.isoformat(), month_label(m)) for m in months]
-        self.fields["month"].error_messages["invalid_choice"] = _(
-            "Choose a month of the plan's fiscal year up to this month."
-        )
-        for name in ("month", "rating"):
-            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
-        self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"

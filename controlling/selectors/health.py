@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BuyingCentreRole, KeyAccount, Stakeholder
+from controlling.models import Actual, HealthWeights
 from goals.models import (
     AccountPlan,
     Goal,
@@ -44,8 +45,6 @@ from goals.models import (
     fiscal_year_bounds,
 )
 from goals.services.frame import frame_violations_for
-
-from .models import Actual, HealthWeights
 
 SATISFACTION_KPI = "customer_satisfaction"
 HUNDRED = Decimal(100)

@@ -17,10 +17,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount, Stakeholder
+from controlling.models import Actual, ActualSource
 from goals.models import AccountPlan, KPIDefinition, Measure, Source, fiscal_year_for
 from goals.selectors.selling import dimension_metrics
-
-from .models import Actual, ActualSource
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)

@@ -11,11 +11,11 @@ from django.utils import translation
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_safe
 
+from controlling.filters import filter_labels
+from controlling.models import DashboardExport, ExportState
+from controlling.services import exports
 from goals.access import get_plan_for_user
-
-from . import exports
-from .dashboard_filters import filter_labels
-from .models import DashboardExport, ExportState
+from kam import workbooks
 
 EXPORTS_SHOWN = 10
 
@@ -33,7 +33,7 @@ def _download(content: bytes, content_type: str, name: str) -> HttpResponse:
 def plan_export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     return _download(
-        exports.plan_workbook(plan=plan), exports.XLSX_TYPE, exports.plan_file_name(plan, "xlsx")
+        exports.plan_workbook(plan=plan), workbooks.XLSX_TYPE, exports.plan_file_name(plan, "xlsx")
     )
 
 
@@ -42,7 +42,7 @@ def plan_export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_export_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     return _download(
-        exports.plan_pdf(plan=plan), exports.PDF_TYPE, exports.plan_file_name(plan, "pdf")
+        exports.plan_pdf(plan=plan), workbooks.PDF_TYPE, exports.plan_file_name(plan, "pdf")
     )
 
 
@@ -82,4 +82,4 @@ def dashboard_export_download(request: HttpRequest, pk: int) -> HttpResponse:
     export = get_object_or_404(
         DashboardExport.objects.filter(user=request.user, state=ExportState.DONE), pk=pk
     )
-    return _download(bytes(export.content), exports.XLSX_TYPE, export.file_name)
+    return _download(bytes(export.content), workbooks.XLSX_TYPE, export.file_name)

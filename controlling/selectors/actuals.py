@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import KeyAccount
+from controlling.models import Actual
 from goals.models import AccountPlan, GoalKind, KPIDefinition, fiscal_year_bounds, roll_up
 from goals.services.goals import month_label, plan_months
 
-from .models import Actual
-from .services import cell_key
+
+def cell_key(kpi_id: int, month: datetime.date) -> str:
+    """The name of a grid cell in forms and error dicts, e.g. "12:2027-04-01"."""
+    return f"{kpi_id}:{month.isoformat()}"
 
 
 def actual_totals(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal]:
@@ -37,7 +40,7 @@ def actual_totals(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal
 
 @dataclass(frozen=True)
 class ActualCell:
-    key: str  # the input's name, see services.cell_key
+    key: str  # the input's name, see controlling.services.actuals.cell_key
     month: datetime.date
     actual: Decimal | None
     target: Decimal | None  # the sum of the monthly targets of the plan's goals on this KPI

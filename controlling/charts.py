@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from accounts.charts import bubble, matrix_config, sized_positions
 from accounts.models import PortfolioQuadrant
 from accounts.selectors import PortfolioMatrix
+from controlling.models import GoalStatus
+from controlling.selectors.attainment import Attainment, Bands
+from controlling.selectors.dashboard import CumulativeSeries, FunnelStep
 from kam.charts import ChartTable, Column, Row
-
-from .dashboards import Attainment, Bands, CumulativeSeries, FunnelStep
-from .models import GoalStatus
 
 # Attainment bands, best first; the same colours as the status badges.
 BAND_COLOURS = {

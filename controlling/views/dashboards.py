@@ -1,4 +1,4 @@
-"""The manager home and the leadership dashboard (read models in controlling.dashboards)."""
+"""The manager home and the leadership dashboard (read models in controlling.selectors)."""
 
 from dataclasses import dataclass
 
@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.models import KeyAccount, PortfolioQuadrant
+from controlling import charts
+from controlling.filters import DashboardFilter, kept_choices, viewer_of
+from controlling.selectors import attainment, dashboard_cache, portfolio
+from controlling.selectors import dashboard as leadership
+from controlling.selectors import home as my_home
+from controlling.selectors.costs import COST_ORDERS, PlanPages, cost_caps, cost_lines_for
 from goals.models import GoalArea, Perspective
 from kam import changes
-
-from . import dashboard_cache, dashboards
-from . import dashboard_charts as charts
-from .dashboard_filters import DashboardFilter, kept_choices, viewer_of
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -27,7 +29,7 @@ HEATMAP_PAGE_SIZE = 20
 COSTS_PAGE_SIZE = 20
 
 
-# The heatmap's orders (dashboards.heatmap_accounts): by name, or worst attainment first.
+# The heatmap's orders (attainment.heatmap_accounts): by name, or worst attainment first.
 HEATMAP_SORTS = ("name", "attainment")
 
 
@@ -64,34 +66,34 @@ def _section(request, items, size: int, param: str, anchor: str) -> Section:
 def home(request: HttpRequest) -> HttpResponse:
     """The manager's start of the day: their accounts with plan status and attainment, their
     open deviations, measures due, contacts overdue and unread alerts."""
-    dashboards.without_jit()
+    leadership.without_jit()
     user = request.user
     today = timezone.localdate()
-    fiscal_year = dashboards.current_fiscal_year(today)
+    fiscal_year = attainment.current_fiscal_year(today)
     accounts = _section(
         request,
-        dashboards.my_accounts(user),
+        my_home.my_accounts(user),
         HOME_ACCOUNTS_PAGE_SIZE,
         "accounts_page",
         "my-accounts",
     )
-    measures = dashboards.my_due_measures(user=user, today=today)
+    measures = my_home.my_due_measures(user=user, today=today)
     measure_counts = measures.aggregate(
         overdue=Count("pk", filter=Q(due_date__lt=today)),
         due=Count("pk", filter=Q(due_date__gte=today)),
     )
-    contacts = dashboards.my_overdue_contacts(user=user, today=today)
-    bands = dashboards.attainment_bands()
+    contacts = my_home.my_overdue_contacts(user=user, today=today)
+    bands = attainment.attainment_bands()
     context = {
         "today": today,
         "fiscal_year": fiscal_year,
         "accounts": accounts,
-        "lines": dashboards.account_lines(
+        "lines": my_home.account_lines(
             accounts=list(accounts.page.object_list), fiscal_year=fiscal_year, bands=bands
         ),
         "deviations": _section(
             request,
-            dashboards.my_open_deviations(user=user),
+            my_home.my_open_deviations(user=user),
             HOME_LIST_PAGE_SIZE,
             "deviations_page",
             "my-deviations",
@@ -100,11 +102,11 @@ def home(request: HttpRequest) -> HttpResponse:
             request, measures, HOME_LIST_PAGE_SIZE, "measures_page", "my-measures"
         ),
         "measure_counts": measure_counts,
-        "due_days": dashboards.DUE_WITHIN_DAYS,
+        "due_days": my_home.DUE_WITHIN_DAYS,
         "contacts": _section(
             request, contacts, HOME_LIST_PAGE_SIZE, "contacts_page", "my-contacts"
         ),
-        "alerts": dashboards.my_alerts(user=user),
+        "alerts": my_home.my_alerts(user=user),
         "now": timezone.now(),
     }
     return render(request, "controlling/home.html", context)
@@ -121,7 +123,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     language and day (deviation ages and waiting times are in days), and per viewer:
     everyone who sees all accounts shares one, a manager has their own. Computing it takes a
     fixed number of queries for any number of accounts (`_dashboard_context`)."""
-    dashboards.without_jit()
+    leadership.without_jit()
     user = request.user
     version = str(changes.current())
     visible, current_year, choices = kept_choices(user, version)
@@ -152,9 +154,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, choices) -> dict:
     """What the dashboard shows. Figures over the whole filtered set are added up in the
-    database (and kept under a stamp of their inputs, controlling.dashboard_cache), and only
-    the accounts shown (a page of each table, the largest accounts in the portfolio chart)
-    are loaded."""
+    database (and kept under a stamp of their inputs, controlling.selectors.dashboard_cache),
+    and only the accounts shown (a page of each table, the largest accounts in the portfolio
+    chart) are loaded."""
     user = request.user
     if not user.sees_all_accounts:
         # A manager's accounts are few; as a list of ids they let the database plan each
@@ -171,16 +173,16 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
     stamp = dashboard_cache.stamp(selected)
     accounts_count = stamp.accounts
 
-    bands = dashboards.attainment_bands()
-    caps = dashboards.cost_caps()
-    matrix = dashboards.portfolio_of(
+    bands = attainment.attainment_bands()
+    caps = cost_caps()
+    matrix = portfolio.portfolio_of(
         stamp.remembered(
             "portfolio",
-            lambda: dashboards.portfolio_ranks(
-                accounts=selected, fiscal_year=fiscal_year, limit=dashboards.PORTFOLIO_BUBBLES
+            lambda: portfolio.portfolio_ranks(
+                accounts=selected, fiscal_year=fiscal_year, limit=portfolio.PORTFOLIO_BUBBLES
             ),
             fiscal_year,
-            dashboards.PORTFOLIO_BUBBLES,
+            portfolio.PORTFOLIO_BUBBLES,
         )
     )
     size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
@@ -195,16 +197,16 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
     heatmap_sort = heatmap_sort if heatmap_sort in HEATMAP_SORTS else "name"
     heatmap = _section(
         request,
-        dashboards.heatmap_accounts(accounts=selected, fiscal_year=fiscal_year, sort=heatmap_sort),
+        attainment.heatmap_accounts(accounts=selected, fiscal_year=fiscal_year, sort=heatmap_sort),
         HEATMAP_PAGE_SIZE,
         "heatmap_page",
         "heatmap",
     )
     shown = list(heatmap.page.object_list)
-    heatmap_rows = dashboards.heatmap_rows(
+    heatmap_rows = attainment.heatmap_rows(
         accounts=shown,
         fiscal_year=fiscal_year,
-        overall=dashboards.account_attainment(
+        overall=attainment.account_attainment(
             accounts=[a.pk for a in shown], fiscal_year=fiscal_year
         ),
         bands=bands,
@@ -212,7 +214,7 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
 
     totals = stamp.remembered(
         "year_totals",
-        lambda: dashboards.year_totals(
+        lambda: leadership.year_totals(
             accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count, caps=caps
         ),
         fiscal_year,
@@ -220,16 +222,16 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
         sorted(caps.items()),
     )
     costs_sort = request.GET.get("costs_sort")
-    costs_sort = costs_sort if costs_sort in dashboards.COST_ORDERS else "name"
-    plans = dashboards.PlanPages(
+    costs_sort = costs_sort if costs_sort in COST_ORDERS else "name"
+    plans = PlanPages(
         accounts=selected, fiscal_year=fiscal_year, sort=costs_sort, count=totals.plans
     )
     costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
-    cost_lines = dashboards.cost_lines_for(list(costs.page.object_list), caps)
+    cost_lines = cost_lines_for(list(costs.page.object_list), caps)
 
     funnel, whitespace = stamp.remembered(
         "selling",
-        lambda: dashboards.selling_summary(accounts=selected.values("pk"), total=accounts_count),
+        lambda: leadership.selling_summary(accounts=selected.values("pk"), total=accounts_count),
     )
     funnel_config, funnel_table = charts.funnel_chart(funnel)
     return {
@@ -250,12 +252,12 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
         "heatmap_sort": heatmap_sort,
         "perspectives": Perspective.choices,
         "goal_areas": GoalArea.choices,
-        "deviations": dashboards.deviation_summary(
+        "deviations": leadership.deviation_summary(
             accounts=selected,
             fiscal_year=fiscal_year,
             counts=(totals.open_deviations, totals.uncountered_deviations),
         ),
-        "approvals": dashboards.approvals(user=user, accounts=selected),
+        "approvals": leadership.approvals(user=user, accounts=selected),
         "costs": costs,
         "cost_lines": cost_lines,
         "costs_sort": costs_sort,
@@ -265,5 +267,5 @@ def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, 
         "funnel_table": funnel_table,
         "whitespace": whitespace,
         "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
-        "currencies": stamp.remembered("currencies", lambda: dashboards.currencies(selected)),
+        "currencies": stamp.remembered("currencies", lambda: leadership.currencies(selected)),
     }

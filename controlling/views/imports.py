@@ -1,9 +1,8 @@
-"""The actuals grid of an account plan, and the import of actuals from the ERP."""
+"""Actuals imported from ERP files: upload, preview, confirm, list, detail, roll back."""
 
 import datetime
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -14,100 +13,23 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import can_edit
-from goals.access import can_edit_plan, get_plan_for_user
-from goals.models import AccountPlan
-
-from . import importing, selectors, services, views_runs
-from .models import ActualImport, RecomputeMark
-
-# Parses one cell; its errors are replaced by the service's message naming KPI and month.
-AMOUNT = forms.DecimalField(required=False)
-
-
-def can_enter_actuals(user, plan: AccountPlan) -> bool:
-    """The account's team and administrators, on plans of any status: an approved plan is
-    read-only except progress on measures and actuals. Not leadership, not archived accounts."""
-    return can_edit(user, plan.account)
-
-
-def _posted_values(
-    request: HttpRequest, grid: selectors.ActualGrid
-) -> dict[tuple[int, datetime.date], Decimal | str | None]:
-    """The posted cells of the grid; text that is no number is passed on for the service to
-    refuse with the KPI and month in its message."""
-    values: dict[tuple[int, datetime.date], Decimal | str | None] = {}
-    for row in grid.rows:
-        for cell in row.cells:
-            if cell.key not in request.POST:
-                continue
-            text = request.POST[cell.key].strip()
-            try:
-                values[(row.kpi.pk, cell.month)] = AMOUNT.clean(text)
-            except ValidationError:
-                values[(row.kpi.pk, cell.month)] = text
-    return values
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET shows the grid; POST saves the posted cells, all or none.
-
-    With htmx only the grid is sent back; without, a saved grid redirects to the page.
-    """
-    plan = get_plan_for_user(request.user, pk)
-    editable = can_enter_actuals(request.user, plan)
-    errors: dict[str, list[str]] = {}
-    entered: dict[str, str] = {}
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        values = _posted_values(request, selectors.actuals_grid(plan=plan))
-        try:
-            services.actuals_save(
-                account=plan.account,
-                values=values,
-                user=request.user,
-                fiscal_year=plan.fiscal_year,
-            )
-        except ValidationError as error:
-            errors = error.message_dict
-            entered = {key: request.POST[key] for key in request.POST if ":" in key}
-        else:
-            if not request.htmx:
-                messages.success(request, _("Actuals saved."))
-                return redirect("controlling:plan_actuals", plan.pk)
-    context = {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
-        "editable": editable,
-        "grid": selectors.actuals_grid(plan=plan, entered=entered),
-        "errors": [message for messages_ in errors.values() for message in messages_],
-        "error_keys": set(errors),
-        "entered": entered,
-        "can_run": views_runs.can_run_account(request.user, plan),
-        "run": views_runs.run_for_page(request),
-        "waiting": RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
-    }
-    template = "controlling/plan_actuals.html"
-    if request.htmx:
-        template += "#actuals-grid"
-    return render(request, template, context)
-
+from controlling.forms.imports import ImportUploadForm
+from controlling.models import ActualImport
+from controlling.services import imports as actual_imports
 
 IMPORT_SALT = "controlling.actuals-import"
+
+
 IMPORT_TOKEN_MAX_AGE = 3600  # seconds between the preview and "Apply import"
+
+
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
+
+
 IMPORT_PREVIEW_ROWS = 50
+
+
 IMPORT_PAGE_SIZE = 25
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(label=_("ERP export (CSV or XLSX)"))
 
 
 def _imports_for_user(user):
@@ -131,7 +53,7 @@ def can_roll_back(user, actual_import: ActualImport) -> bool:
     return user.is_administrator or actual_import.user_id == user.pk
 
 
-def _token(file_name: str, rows: list[importing.ParsedRow]) -> str:
+def _token(file_name: str, rows: list[actual_imports.ParsedRow]) -> str:
     payload = {
         "file_name": file_name,
         "rows": [
@@ -148,10 +70,10 @@ def _token(file_name: str, rows: list[importing.ParsedRow]) -> str:
     return signing.dumps(payload, salt=IMPORT_SALT, compress=True)
 
 
-def _rows_from_token(token: str) -> tuple[str, list[importing.ParsedRow]]:
+def _rows_from_token(token: str) -> tuple[str, list[actual_imports.ParsedRow]]:
     payload = signing.loads(token, salt=IMPORT_SALT, max_age=IMPORT_TOKEN_MAX_AGE)
     rows = [
-        importing.ParsedRow(
+        actual_imports.ParsedRow(
             row_number=number,
             customer_number=customer_number,
             kpi_code=kpi_code,
@@ -177,11 +99,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except (signing.BadSignature, ValueError, KeyError, TypeError):
             return HttpResponseBadRequest(_("The import has expired or was altered; upload again."))
         # Accounts, KPIs and the user's rights may have changed since the preview.
-        check = services.actuals_import_check(
-            parsed=importing.ParseResult(rows=rows), user=request.user
+        check = actual_imports.actuals_import_check(
+            parsed=actual_imports.ParseResult(rows=rows), user=request.user
         )
         if not check.errors:
-            actual_import = services.actuals_import_apply(
+            actual_import = actual_imports.actuals_import_apply(
                 file_name=file_name, rows=check.rows, user=request.user
             )
             messages.success(request, _("Import applied."))
@@ -193,17 +115,17 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             if upload.size > IMPORT_MAX_BYTES:
-                errors = [importing.RowError(None, _("The file is larger than 5 MB."))]
-                parsed = importing.ParseResult(errors=errors)
+                errors = [actual_imports.RowError(None, _("The file is larger than 5 MB."))]
+                parsed = actual_imports.ParseResult(errors=errors)
             else:
-                parsed = importing.parse_actuals_file(name=upload.name, content=upload.read())
-            check = services.actuals_import_check(parsed=parsed, user=request.user)
+                parsed = actual_imports.parse_actuals_file(name=upload.name, content=upload.read())
+            check = actual_imports.actuals_import_check(parsed=parsed, user=request.user)
             context.update(file_name=upload.name, errors=check.errors)
             if not check.errors:
                 if not check.rows:
-                    context["errors"] = [importing.RowError(None, _("The file has no rows."))]
+                    context["errors"] = [actual_imports.RowError(None, _("The file has no rows."))]
                 else:
-                    plan = services.actuals_import_preview(rows=check.rows)
+                    plan = actual_imports.actuals_import_preview(rows=check.rows)
                     context.update(
                         preview=parsed.rows[:IMPORT_PREVIEW_ROWS],
                         row_count=len(parsed.rows),
@@ -250,7 +172,7 @@ def import_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     if not (request.user.is_administrator or actual_import.user_id == request.user.pk):
         raise PermissionDenied
     try:
-        services.actuals_import_rollback(actual_import=actual_import, user=request.user)
+        actual_imports.actuals_import_rollback(actual_import=actual_import, user=request.user)
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

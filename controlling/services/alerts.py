@@ -2,7 +2,7 @@
 open until a countermeasure is recorded; deviations left open too long escalate.
 
 - `alerts_raise(account_ids=...)` runs right after the controlling run computed those
-  accounts (controlling.runs.chunk_run). It opens one `Deviation` per worsening that
+  accounts (controlling.services.runs.chunk_run). It opens one `Deviation` per worsening that
   GoalState recorded (status worse than previous status), keyed by the time of that change,
   so re-runs never open a second one; then notifies the goal's owner and the account's
   owner (one notification each, one if they are the same person). A fixed number of queries,
@@ -50,10 +50,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from goals.models import Measure
-from kam.models import Role, User
-
-from .models import (
+from controlling.models import (
     Deviation,
     DeviationComment,
     GoalState,
@@ -61,6 +58,8 @@ from .models import (
     Notification,
     NotificationKind,
 )
+from goals.models import Measure
+from kam.models import Role, User
 
 logger = logging.getLogger(__name__)
 
@@ -411,9 +410,3 @@ def notifications_mark_read(
     if deviation is not None:
         unread = unread.filter(deviation=deviation)
     return unread.update(read_at=timezone.now())
-
-
-def unread_count(user: User, up_to: int) -> int:
-    """The user's unread notifications, or `up_to` when there are as many or more."""
-    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    return unread.order_by()[:up_to].count()

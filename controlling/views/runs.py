@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import can_edit
+from controlling.access import runs_visible_to
+from controlling.models import ControllingRun, RecomputeMark, RunKind
+from controlling.services import runs
 from goals.access import get_plan_for_user
 from goals.models import AccountPlan
-
-from . import runs
-from .models import ControllingRun, RecomputeMark, RunKind
 
 RUN_PAGE_SIZE = 25
 
@@ -30,7 +30,7 @@ def can_run_account(user, plan: AccountPlan) -> bool:
 
 def get_run_for_user(user, pk: int) -> ControllingRun:
     try:
-        return runs.runs_visible_to(user).get(pk=pk)
+        return runs_visible_to(user).get(pk=pk)
     except ControllingRun.DoesNotExist:
         raise Http404 from None
 
@@ -40,16 +40,14 @@ def run_for_page(request: HttpRequest) -> ControllingRun | None:
     pk = request.GET.get("run", "")
     if not pk.isdigit():
         return None
-    return runs.runs_visible_to(request.user).filter(pk=pk).first()
+    return runs_visible_to(request.user).filter(pk=pk).first()
 
 
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
     if not request.user.sees_all_accounts:
         raise PermissionDenied
-    page = Paginator(runs.runs_visible_to(request.user), RUN_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(runs_visible_to(request.user), RUN_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "controlling/run_list.html",

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import can_edit
+from controlling.forms.plan import RatingForm
+from controlling.models import RecomputeMark
+from controlling.selectors import plan as selectors_plan
+from controlling.services import ratings
 from goals.access import can_edit_plan, get_plan_for_user
 from goals.models import AccountPlan, GoalKind
-
-from . import ratings, selectors_plan
-from .forms_alerts import RatingForm
-from .models import RecomputeMark
 
 
 def can_rate(user, plan: AccountPlan) -> bool:

@@ -30,11 +30,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AccountStatus, KeyAccount
-from goals.models import Goal
-from kam.models import User
-
-from . import alerts, computed, engine, figures
-from .models import (
+from controlling.models import (
     ChunkState,
     ControllingRun,
     ControllingRunChunk,
@@ -42,6 +38,10 @@ from .models import (
     RunKind,
     RunState,
 )
+from controlling.services import alerts, computed, engine, figures
+from goals.models import Goal
+from kam.celery import task
+from kam.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -228,8 +228,7 @@ def run_dispatch(*, run_id: int) -> None:
 
     When the broker cannot be reached, this and the remaining chunks fail at once with that
     reason and the run ends; their accounts keep (or never lose) their marks."""
-    from .tasks import compute_chunk
-
+    compute_chunk = task("controlling.tasks.compute_chunk")
     chunk_ids = list(
         ControllingRunChunk.objects.filter(run_id=run_id, state=ChunkState.PENDING)
         .order_by("number")
@@ -361,14 +360,6 @@ def nightly_run() -> ControllingRun:
 
 
 # --- reading runs -----------------------------------------------------------------------------
-
-
-def runs_visible_to(user: User) -> QuerySet:
-    """Leadership and administrators see every run; anyone else the runs they asked for."""
-    runs = ControllingRun.objects.select_related("requested_by")
-    if user.sees_all_accounts:
-        return runs
-    return runs.filter(requested_by=user)
 
 
 def is_active(run: ControllingRun) -> bool:

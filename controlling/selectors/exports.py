@@ -1,128 +1,30 @@
-"""Exports: an account plan's goals and deviations and the leadership dashboard as Excel
-workbooks, and an account plan as a PDF document.
-
-Every text cell goes through `kam.tabular.neutralise`, so a value starting with = + - @ (a
-goal called "=HYPERLINK(...)") is stored as text with a leading apostrophe and never runs as
-a formula; numbers, dates and times stay typed cells. Headers and labels are written in the
-active language (the request's). Each builder costs a fixed number of queries.
+"""The sheets of the exports: an account plan's goals and deviations, and the leadership
+dashboard. Headers and labels are written in the active language (the request's, or the
+requester's in the background). Each builder costs a fixed number of queries.
 """
 
 import datetime
-import io
-import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.db.models import Prefetch
-from django.http import QueryDict
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.functional import Promise
-from django.utils.text import slugify
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import KeyAccount, Tier
+from accounts.models import Tier
+from controlling.models import Deviation, GoalResult, GoalStatus
+from controlling.selectors import attainment, dashboard
+from controlling.selectors.costs import cost_lines, cost_totals
+from controlling.selectors.health import account_health
 from goals.models import AccountPlan, Goal, GoalArea, GoalKind, Perspective, SwotKind
-from goals.selectors.templates import plan_print
-from goals.services.frame import frame_violations
 from goals.services.goals import month_label, plan_months
-from kam.tabular import MAX_ROWS, neutralise
+from kam.tabular import MAX_ROWS
+from kam.workbooks import AMOUNT, DAY, MOMENT, MONTH, PERCENT, Column, Sheet
 
-from . import dashboards
-from .dashboard_filters import DashboardFilter
-from .health import account_health
-from .models import DashboardExport, Deviation, ExportState, GoalResult, GoalStatus
-
-logger = logging.getLogger(__name__)
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF_TYPE = "application/pdf"
-
-AMOUNT = "#,##0.00"
-PERCENT = "0.0"
-MONTH = "yyyy-mm"
-DAY = "yyyy-mm-dd"
-MOMENT = "yyyy-mm-dd hh:mm"
 SWOT_ORDER = {kind: index for index, kind in enumerate(SwotKind.values)}
 
-
-@dataclass(frozen=True)
-class Column:
-    label: str
-    number_format: str | None = None  # for numbers, dates and times
-    width: int = 14
-
-
-@dataclass
-class Sheet:
-    title: str
-    columns: Sequence[Column]
-    rows: list[Sequence] = field(default_factory=list)
-
-
-def file_name(*parts, extension: str) -> str:
-    """A file name from its parts, safe on every system: "account-plan-k-00042-2027.xlsx"."""
-    return f"{slugify(' '.join(str(part) for part in parts if part))}.{extension}"
-
-
-def _value(value):
-    if isinstance(value, Promise):
-        value = str(value)
-    if isinstance(value, datetime.datetime):
-        # Excel has no time zones: the local wall-clock time, as on the pages.
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
-    return neutralise(value)
-
-
-def _number_format(column: Column, raw) -> str | None:
-    if isinstance(raw, datetime.datetime):
-        return column.number_format or MOMENT
-    if isinstance(raw, datetime.date):
-        return column.number_format or DAY
-    if isinstance(raw, Decimal | float | int) and not isinstance(raw, bool):
-        return column.number_format
-    return None
-
-
-def workbook(sheets: Iterable[Sheet]) -> bytes:
-    """An .xlsx file with one worksheet per sheet: a bold, frozen header row, then the rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for sheet in sheets:
-        # Excel allows 31 characters and none of []:*?/\ in a sheet name.
-        title = "".join(c for c in sheet.title if c not in "[]:*?/\\")[:31]
-        ws = book.create_sheet(title=title)
-        ws.freeze_panes = "A2"
-        for index, column in enumerate(sheet.columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = column.width
-        header = []
-        for column in sheet.columns:
-            cell = WriteOnlyCell(ws, value=_value(column.label))
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in sheet.rows:
-            cells = []
-            for column, raw in zip(sheet.columns, row, strict=True):
-                cell = WriteOnlyCell(ws, value=_value(raw))
-                number_format = _number_format(column, raw)
-                if number_format:
-                    cell.number_format = number_format
-                cells.append(cell)
-            ws.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-# --- an account plan's goals and deviations --------------------------------------------------
+if TYPE_CHECKING:  # the filter is bound by the caller (services.exports)
+    from controlling.filters import DashboardFilter
 
 
 def _status_label(status: str) -> str:
@@ -308,53 +210,13 @@ def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> l
     ]
 
 
-def plan_workbook(*, plan: AccountPlan) -> bytes:
-    return workbook(plan_sheets(plan=plan))
-
-
-def plan_file_name(plan: AccountPlan, extension: str) -> str:
-    return file_name(
-        _("account plan"), plan.account.customer_number, plan.fiscal_year, extension=extension
-    )
-
-
-# --- an account plan as a PDF -------------------------------------------------------------------
-
-
-def plan_pdf(*, plan: AccountPlan) -> bytes:
-    """The plan's five steps, its approval history and the frame check as a PDF (A4
-    landscape), rendered by xhtml2pdf from templates/controlling/plan_pdf.html in the active
-    language, numbers formatted by it."""
-    from xhtml2pdf import pisa
-
-    doc = plan_print(plan=plan)
-    html = render_to_string(
-        "controlling/plan_pdf.html",
-        {
-            "plan": plan,
-            "account": plan.account,
-            "doc": doc,
-            "violations": frame_violations(plan=plan),
-            "now": timezone.now(),
-        },
-    )
-    out = io.BytesIO()
-    status = pisa.CreatePDF(html, dest=out, encoding="utf-8")
-    if status.err:
-        raise RuntimeError(f"xhtml2pdf could not render plan {plan.pk}: {status.err} errors")
-    return out.getvalue()
-
-
-# --- the leadership dashboard -----------------------------------------------------------------
-
-
-def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> list[Sheet]:
-    """The dashboard's tables for the filters in `data` (the dashboard's query string), over
-    the accounts the user may see: every row, not a page of them. A fixed number of queries
-    for any number of accounts (the funnel's metrics included)."""
+def dashboard_sheets(
+    *, user, chosen: "DashboardFilter", now: datetime.datetime | None = None
+) -> list[Sheet]:
+    """The dashboard's tables for the bound dashboard filter `chosen` (over the accounts the
+    user may see): every row, not a page of them. A fixed number of queries for any number of
+    accounts (the funnel's metrics included)."""
     now = now or timezone.now()
-    visible = KeyAccount.objects.visible_to(user).not_archived()
-    chosen = DashboardFilter(data, queryset=visible, current_year=dashboards.current_fiscal_year())
     fiscal_year = chosen.year
     selected = chosen.qs
     accounts = list(selected.select_related("owner").order_by("name", "pk"))
@@ -378,9 +240,9 @@ def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> lis
         ],
     )
 
-    bands = dashboards.attainment_bands()
-    overall = dashboards.account_attainment(accounts=selected, fiscal_year=fiscal_year)
-    rows = dashboards.heatmap_rows(
+    bands = attainment.attainment_bands()
+    overall = attainment.account_attainment(accounts=selected, fiscal_year=fiscal_year)
+    rows = attainment.heatmap_rows(
         accounts=accounts, fiscal_year=fiscal_year, overall=overall, bands=bands
     )
     health = account_health(account_ids=ids, fiscal_year=fiscal_year)
@@ -417,7 +279,7 @@ def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> lis
         ],
     )
 
-    summary = dashboards.deviation_summary(
+    summary = dashboard.deviation_summary(
         accounts=selected, fiscal_year=fiscal_year, limit=MAX_ROWS
     )
     deviation_columns = [
@@ -445,8 +307,8 @@ def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> lis
             deviation.escalated_at,
         ]
 
-    lines = dashboards.cost_lines(accounts=selected, fiscal_year=fiscal_year)
-    totals = dashboards.cost_totals(lines)
+    lines = cost_lines(accounts=selected, fiscal_year=fiscal_year)
+    totals = cost_totals(lines)
     costs = Sheet(
         _("Costs and return"),
         [
@@ -504,10 +366,10 @@ def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> lis
         ],
         [
             [step.label, step.accounts, step.reached]
-            for step in dashboards.selling_funnel(account_ids=ids)
+            for step in dashboard.selling_funnel(account_ids=ids)
         ],
     )
-    space = dashboards.whitespace(accounts=selected, top=MAX_ROWS)
+    space = dashboard.whitespace(accounts=selected, top=MAX_ROWS)
     whitespace = Sheet(
         _("Whitespace"),
         [
@@ -535,54 +397,3 @@ def dashboard_sheets(*, user, data, now: datetime.datetime | None = None) -> lis
         funnel,
         whitespace,
     ]
-
-
-def dashboard_export(*, user, data) -> tuple[bytes, str]:
-    """The dashboard workbook and its file name ("leadership-dashboard-2027.xlsx")."""
-    sheets = dashboard_sheets(user=user, data=data)
-    fiscal_year = sheets[0].rows[0][1]
-    name = file_name(_("leadership dashboard"), fiscal_year, extension="xlsx")
-    return workbook(sheets), name
-
-
-# --- the dashboard workbook in the background ---------------------------------------------------
-
-# A user's exports older than this are deleted when they ask for the next one.
-EXPORT_KEEP = datetime.timedelta(days=1)
-
-
-def dashboard_export_request(*, user, query: str, language: str) -> DashboardExport:
-    """Queue the dashboard workbook of these filters (the dashboard's query string), written in
-    `language` by a worker once this transaction commits."""
-    from .tasks import build_dashboard_export
-
-    DashboardExport.objects.filter(user=user, created_at__lt=timezone.now() - EXPORT_KEEP).delete()
-    export = DashboardExport.objects.create(user=user, query=query[:2000], language=language)
-    # robust: with the broker down the request still answers; the page then shows the
-    # export as not started after a while (DashboardExport.not_started).
-    transaction.on_commit(lambda: build_dashboard_export.delay(export.pk), robust=True)
-    return export
-
-
-def dashboard_export_build(export_id: int) -> str:
-    """Write a queued export's workbook with its user's visibility; its state says how it
-    ended. A second delivery of the task finds it no longer queued and does nothing."""
-    export = (
-        DashboardExport.objects.select_related("user")
-        .filter(pk=export_id, state=ExportState.QUEUED)
-        .first()
-    )
-    if export is None:
-        return "gone"
-    try:
-        with translation.override(export.language):
-            content, name = dashboard_export(user=export.user, data=QueryDict(export.query))
-    except Exception:
-        logger.exception("Dashboard export %s failed", export_id)
-        export.state = ExportState.FAILED
-    else:
-        export.state = ExportState.DONE
-        export.content, export.file_name, export.size = content, name, len(content)
-    export.finished_at = timezone.now()
-    export.save(update_fields=["state", "content", "file_name", "size", "finished_at"])
-    return export.state

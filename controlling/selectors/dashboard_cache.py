@@ -24,9 +24,8 @@ from typing import TypeVar
 from django.db.models import Count, F, Max, QuerySet, Sum
 
 from accounts.models import KeyAccount
+from controlling.models import FiguresVersion
 from kam import changes
-
-from .models import FiguresVersion
 
 # The ids are summed through a hash, so that one account leaving and another joining leaves
 # a trace: a linear one (id x constant mod prime) would keep {1, 4} and {2, 3} equal, its

@@ -1,131 +1,107 @@
-"""Writes of the controlling app: actuals entered by hand and imported from the ERP."""
+"""Actuals imported from ERP exports (CSV or XLSX): the file read into rows, checked against
+the database, previewed, applied as one import record and rolled back. Reading the file and
+parsing numbers and months is shared with other imports in kam.tabular."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount
-from goals.models import KPIDefinition, fiscal_year_for
-from goals.services.goals import month_label, plan_months
+from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
+from controlling.services.actuals import CENT, MAX_ACTUAL
+from controlling.services.runs import recompute_request
+from goals.models import KPIDefinition
 from kam.models import User
+from kam.tabular import (
+    RowError,
+    TableError,
+    body_rows,
+    cell_text,
+    header_positions,
+    parse_month,
+    parse_number,
+    read_table,
+)
 
-from .importing import ParseResult, RowError
-from .models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
-from .runs import recompute_request
-
-CENT = Decimal("0.01")
-# Actual.value: 14 digits, 2 of them decimals.
-MAX_ACTUAL = Decimal("999999999999.99")
-
-
-def cell_key(kpi_id: int, month: datetime.date) -> str:
-    """The name of a grid cell in forms and error dicts, e.g. "12:2027-04-01"."""
-    return f"{kpi_id}:{month.isoformat()}"
+# Header names, lower-cased, per column; German aliases because the ERP exports in German.
+COLUMNS = {
+    "customer_number": {"customer_number", "customer number", "kundennummer"},
+    "kpi_code": {"kpi", "kpi_code", "kennzahl"},
+    "month": {"month", "monat"},
+    "value": {"value", "wert"},
+}
 
 
-def actuals_save(
-    *,
-    account: KeyAccount,
-    values: dict[tuple[int, datetime.date], Decimal | None],
-    user: User | None,
-    fiscal_year: int | None = None,
-) -> None:
-    """Save hand-entered actuals of one account: all cells or, on any error, none.
+@dataclass(frozen=True)
+class ParsedRow:
+    row_number: int
+    customer_number: str
+    kpi_code: str
+    month: datetime.date
+    value: Decimal
 
-    values maps (KPI id, first day of a month) to an amount; None deletes that month's actual
-    (an emptied cell). Every month must lie in one fiscal year (that of the first month
-    given, or `fiscal_year` when the caller knows the plan), so a grid of one plan cannot
-    write into another year. A value that is not a
-    number, has more than two decimals or is too large is refused with an error naming the
-    KPI and the month ("Revenue, Apr 2027: enter a number."), keyed by cell_key; so are KPIs
-    the app computes itself. Saved actuals are marked as entered by `user`.
-    """
-    if not values:
-        return
-    kpis = KPIDefinition.objects.in_bulk({kpi_id for kpi_id, _month in values})
-    if fiscal_year is None:
-        fiscal_year = fiscal_year_for(min(month for _kpi, month in values))
-    months = set(plan_months(fiscal_year))
-    errors: dict[str, list[str]] = {}
-    for (kpi_id, month), value in sorted(values.items(), key=lambda item: (item[0][1], item[0][0])):
-        kpi = kpis.get(kpi_id)
-        key = cell_key(kpi_id, month)
-        if kpi is None:
-            errors.setdefault(NON_FIELD_ERRORS, []).append(_("Unknown KPI."))
+
+@dataclass
+class ParseResult:
+    rows: list[ParsedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def parse_actuals_file(*, name: str, content: bytes) -> ParseResult:
+    """Rows of an ERP export with their 1-based row numbers (the header is row 1), and every
+    row that cannot be read with the reason. A file that cannot be read at all gets one error
+    without a row number."""
+    result = ParseResult()
+    try:
+        table = read_table(name=name, content=content)
+    except TableError as error:
+        result.errors.append(RowError(None, str(error)))
+        return result
+    positions, missing = header_positions(table[0], COLUMNS)
+    if missing:
+        result.errors.append(
+            RowError(
+                None,
+                _("Missing columns: %(columns)s. Expected customer_number, kpi, month, value.")
+                % {"columns": ", ".join(missing)},
+            )
+        )
+        return result
+    try:
+        body = body_rows(table)
+    except TableError as error:
+        result.errors.append(RowError(None, str(error)))
+        return result
+
+    def cell(row: list, column: str):
+        index = positions[column]
+        return row[index] if index < len(row) else None
+
+    for number, row in body:
+        month = parse_month(cell(row, "month"))
+        value = parse_number(cell(row, "value"))
+        if month is None:
+            result.errors.append(RowError(number, _("bad month")))
+        if value is None:
+            result.errors.append(RowError(number, _("bad number")))
+        if month is None or value is None:
             continue
-        label = {"kpi": kpi.name, "month": month_label(month)}
-        message = None
-        if month not in months:
-            message = _("%(kpi)s, %(month)s: not a month of this plan's fiscal year.")
-        elif kpi.is_computed:
-            message = _("%(kpi)s, %(month)s: computed by the app; not entered by hand.")
-        elif value is None:
-            pass
-        elif not isinstance(value, Decimal) or not value.is_finite():
-            message = _("%(kpi)s, %(month)s: enter a number.")
-        elif value != value.quantize(CENT):
-            message = _("%(kpi)s, %(month)s: use at most 2 decimal places.")
-        elif abs(value) > MAX_ACTUAL:
-            message = _("%(kpi)s, %(month)s: the number is too large.")
-        if message:
-            errors.setdefault(key, []).append(message % label)
-    if errors:
-        raise ValidationError(errors)
-
-    with transaction.atomic():
-        existing = {
-            (actual.kpi_id, actual.month): actual
-            for actual in Actual.objects.select_for_update().filter(
-                account=account,
-                kpi_id__in={kpi_id for kpi_id, _month in values},
-                month__in={month for _kpi, month in values},
+        result.rows.append(
+            ParsedRow(
+                row_number=number,
+                customer_number=cell_text(cell(row, "customer_number")),
+                kpi_code=cell_text(cell(row, "kpi_code")),
+                month=month,
+                value=value,
             )
-        }
-        now = timezone.now()
-        created, changed, deleted = [], [], False
-        for (kpi_id, month), value in values.items():
-            actual = existing.get((kpi_id, month))
-            if value is None:
-                if actual is not None:
-                    actual.delete()  # one by one, so each deletion is in the history
-                    deleted = True
-                continue
-            if actual is None:
-                created.append(
-                    Actual(
-                        account=account,
-                        kpi_id=kpi_id,
-                        month=month,
-                        value=value,
-                        source=ActualSource.ENTERED,
-                        entered_by=user,
-                    )
-                )
-            elif actual.value != value or actual.source != ActualSource.ENTERED:
-                actual.value = value
-                actual.source = ActualSource.ENTERED
-                actual.entered_by = user
-                actual.updated_at = now  # bulk_update skips auto_now
-                changed.append(actual)
-        # In bulk, with their history rows, so a grid of many KPIs costs a fixed number of
-        # queries.
-        if created:
-            bulk_create_with_history(created, Actual, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed,
-                Actual,
-                ["value", "source", "entered_by", "updated_at"],
-                default_user=user,
-            )
-        if created or changed or deleted:
-            recompute_request(account_ids=[account.pk], reason="actuals entered")
+        )
+    return result
 
 
 @dataclass(frozen=True)

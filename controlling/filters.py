@@ -18,6 +18,7 @@ from django_countries import countries
 
 from accounts.filters import FilterForm
 from accounts.models import KeyAccount, Site, Tier
+from controlling.selectors.attainment import current_fiscal_year
 from goals.models import AccountPlan
 from kam import changes
 
@@ -138,8 +139,6 @@ def kept_choices(user, version: str) -> tuple[QuerySet[KeyAccount], int, dict[st
     """The accounts the user may see, the current fiscal year and the filters' choices over
     those accounts, the choices kept until the change number `version` goes up (one set for
     everyone who sees all accounts, one per manager)."""
-    from .dashboards import current_fiscal_year
-
     visible = KeyAccount.objects.visible_to(user).not_archived()
     current_year = current_fiscal_year()
     choices = changes.remembered(

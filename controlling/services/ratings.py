@@ -7,12 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from controlling.models import GoalRating
+from controlling.services import runs
 from goals.models import Goal, GoalKind
 from goals.services.goals import plan_months
 from kam.models import User
-
-from . import runs
-from .models import GoalRating
 
 
 def goal_rating_save(

@@ -38,9 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from goals.models import Direction, Goal, GoalKind, MonthlyTarget, Rollup
-
-from .models import (
+from controlling.models import (
     DEFAULT_AT_RISK_PERCENT,
     DEFAULT_OFF_TRACK_PERCENT,
     GoalRating,
@@ -49,6 +47,7 @@ from .models import (
     GoalStatus,
     Threshold,
 )
+from goals.models import Direction, Goal, GoalKind, MonthlyTarget, Rollup
 
 # Months of a fiscal year, for the run-rate forecast of summed KPIs.
 YEAR_MONTHS = 12

@@ -1,0 +1,50 @@
+"""The form of the plan controlling page: a qualitative goal's rating for a month."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from controlling.models import GoalStatus
+from controlling.selectors.alerts import DeviationState
+from goals.services.goals import month_label
+
+STATE_CHOICES = [
+    (DeviationState.OPEN, _("Open")),
+    (DeviationState.ESCALATED, _("Escalated")),
+    (DeviationState.CLOSED, _("Closed")),
+    (DeviationState.ALL, _("All")),
+]
+# A deviation is a worsening, so it ends in one of these two.
+DEVIATION_STATUS_CHOICES = [
+    ("", _("All")),
+    (GoalStatus.AT_RISK, GoalStatus.AT_RISK.label),
+    (GoalStatus.OFF_TRACK, GoalStatus.OFF_TRACK.label),
+]
+
+
+RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class RatingForm(forms.Form):
+    """This month's (or a past month's) rating of one qualitative goal."""
+
+    month = forms.TypedChoiceField(label=_("Month"), coerce=datetime.date.fromisoformat)
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=RATING_CHOICES,
+        help_text=_("1 (poor) to 5 (excellent)."),
+        error_messages={"invalid_choice": _("The rating must be from 1 to 5.")},
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+    def __init__(self, *args, months: list[datetime.date], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [(m.isoformat(), month_label(m)) for m in months]
+        self.fields["month"].error_messages["invalid_choice"] = _(
+            "Choose a month of the plan's fiscal year up to this month."
+        )
+        for name in ("month", "rating"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"

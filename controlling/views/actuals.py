@@ -1,0 +1,98 @@
+"""The actuals grid of a plan: KPI x month, entered by hand."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.access import can_edit
+from controlling.models import RecomputeMark
+from controlling.selectors import actuals as selectors
+from controlling.services import actuals
+from controlling.views import runs as views_runs
+from goals.access import can_edit_plan, get_plan_for_user
+from goals.models import AccountPlan
+
+# Parses one cell; its errors are replaced by the service's message naming KPI and month.
+AMOUNT = forms.DecimalField(required=False)
+
+
+def can_enter_actuals(user, plan: AccountPlan) -> bool:
+    """The account's team and administrators, on plans of any status: an approved plan is
+    read-only except progress on measures and actuals. Not leadership, not archived accounts."""
+    return can_edit(user, plan.account)
+
+
+def _posted_values(
+    request: HttpRequest, grid: selectors.ActualGrid
+) -> dict[tuple[int, datetime.date], Decimal | str | None]:
+    """The posted cells of the grid; text that is no number is passed on for the service to
+    refuse with the KPI and month in its message."""
+    values: dict[tuple[int, datetime.date], Decimal | str | None] = {}
+    for row in grid.rows:
+        for cell in row.cells:
+            if cell.key not in request.POST:
+                continue
+            text = request.POST[cell.key].strip()
+            try:
+                values[(row.kpi.pk, cell.month)] = AMOUNT.clean(text)
+            except ValidationError:
+                values[(row.kpi.pk, cell.month)] = text
+    return values
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET shows the grid; POST saves the posted cells, all or none.
+
+    With htmx only the grid is sent back; without, a saved grid redirects to the page.
+    """
+    plan = get_plan_for_user(request.user, pk)
+    editable = can_enter_actuals(request.user, plan)
+    errors: dict[str, list[str]] = {}
+    entered: dict[str, str] = {}
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        values = _posted_values(request, selectors.actuals_grid(plan=plan))
+        try:
+            actuals.actuals_save(
+                account=plan.account,
+                values=values,
+                user=request.user,
+                fiscal_year=plan.fiscal_year,
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+            entered = {key: request.POST[key] for key in request.POST if ":" in key}
+        else:
+            if not request.htmx:
+                messages.success(request, _("Actuals saved."))
+                return redirect("controlling:plan_actuals", plan.pk)
+    context = {
+        "account": plan.account,
+        "plan": plan,
+        "tab": "plans",
+        "can_edit": can_edit(request.user, plan.account),
+        "can_edit_plan": can_edit_plan(request.user, plan),
+        "editable": editable,
+        "grid": selectors.actuals_grid(plan=plan, entered=entered),
+        "errors": [message for messages_ in errors.values() for message in messages_],
+        "error_keys": set(errors),
+        "entered": entered,
+        "can_run": views_runs.can_run_account(request.user, plan),
+        "run": views_runs.run_for_page(request),
+        "waiting": RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
+    }
+    template = "controlling/plan_actuals.html"
+    if request.htmx:
+        template += "#actuals-grid"
+    return render(request, template, context)
