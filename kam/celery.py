@@ -12,4 +12,7 @@ app.autodiscover_tasks()
 def task(name: str) -> Task:
     """The registered task called `name`. A service queues its app's tasks by name: tasks.py
     imports the services it wraps, so a service importing tasks.py would close a circle."""
+    if name not in app.tasks:
+        # A web process imports the apps' tasks modules only on demand, a worker at start.
+        app.loader.import_default_modules()
     return app.tasks[name]

@@ -20,7 +20,7 @@ in the broker:
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import reduce
 from operator import or_
 
@@ -55,6 +55,8 @@ FULL_KINDS = (RunKind.FULL, RunKind.NIGHTLY)
 # The codes of ControllingRun.errors entries; the run page words them.
 ERROR_FAILED = "failed"
 ERROR_NOT_QUEUED = "not_queued"
+# The connection attribute holding the accounts whose recomputation waits for a commit.
+PENDING_RECOMPUTE = "kam_pending_recompute"
 ERROR_ABANDONED = "abandoned"
 
 
@@ -85,32 +87,32 @@ def recompute_request(*, account_ids: Iterable[int], reason: str) -> None:
         return
     accounts_mark(account_ids=ids, reason=reason)
     connection = transaction.get_connection()
-    for _savepoints, callback, _robust in connection.run_on_commit:
-        pending = getattr(callback, "account_ids", None)
-        if pending is not None and not callback.done:
-            pending.update(ids)
-            return
-    # Outside a transaction on_commit calls at once, so the ids go in first. Robust: the
-    # change has committed, so a failure to queue must not turn into an error page.
-    transaction.on_commit(_run_after_commit(ids), robust=True)
+    pending: set[int] = connection.__dict__.setdefault(PENDING_RECOMPUTE, set())
+    pending.update(ids)
+    # One callback per request; the first to run after the commit takes every pending id, the
+    # others find none. A rolled-back transaction's callbacks never run and its marks are gone,
+    # so its ids, still in the set, are dropped by the next commit as no longer marked.
+    # Outside a transaction on_commit calls at once. Robust: the change has committed, so a
+    # failure to queue must not turn into an error page.
+    transaction.on_commit(lambda: _run_pending(pending), robust=True)
 
 
-def _run_after_commit(account_ids: set[int]) -> Callable[[], None]:
-    def start_run() -> None:
-        start_run.done = True
-        try:
-            run_start(kind=RunKind.ACCOUNTS, account_ids=sorted(start_run.account_ids))
-        except Exception:
-            logger.warning(
-                "Could not start a controlling run for accounts %s; they stay marked for the "
-                "next run.",
-                sorted(start_run.account_ids),
-                exc_info=True,
-            )
-
-    start_run.account_ids = account_ids
-    start_run.done = False
-    return start_run
+def _run_pending(pending: set[int]) -> None:
+    if not pending:
+        return
+    marked = RecomputeMark.objects.filter(account_id__in=pending).values_list("account", flat=True)
+    account_ids = sorted(marked)
+    pending.clear()
+    if not account_ids:
+        return
+    try:
+        run_start(kind=RunKind.ACCOUNTS, account_ids=account_ids)
+    except Exception:
+        logger.warning(
+            "Could not start a controlling run for accounts %s; they stay marked for the next run.",
+            account_ids,
+            exc_info=True,
+        )
 
 
 def figures_changed_receiver(sender, *, account_ids, reason: str = "", **kwargs) -> None:
