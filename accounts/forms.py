@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.models import Role
 
+from .access import can_hand_over_account
 from .models import (
     AccountTeamMember,
     Interaction,
@@ -58,7 +59,7 @@ class KeyAccountForm(BaseForm):
         self.fields["status"].choices = [
             c for c in self.fields["status"].choices if c[0] != "archived"
         ]
-        if not user.is_administrator:
+        if not can_hand_over_account(user):
             # Handing an account over is an admin's job; a manager plans their own.
             self.fields["owner"].disabled = True
             if not self.instance.pk:

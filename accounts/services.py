@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .access import can_archive_account, can_edit_account, can_manage_team
 from .models import (
     AccountStatus,
     AccountTeamMember,
@@ -25,7 +26,7 @@ from .selectors import overdue_contacts
 
 def account_archive(*, account: KeyAccount, user) -> KeyAccount:
     """Archive instead of delete: plans, actuals and history keep their account."""
-    if user.is_read_only:
+    if not can_archive_account(user, account):
         raise PermissionDenied
     account.status = AccountStatus.ARCHIVED
     account.save(update_fields=["status", "updated_at"])
@@ -33,7 +34,7 @@ def account_archive(*, account: KeyAccount, user) -> KeyAccount:
 
 
 def account_restore(*, account: KeyAccount, user) -> KeyAccount:
-    if user.is_read_only:
+    if not can_archive_account(user, account):
         raise PermissionDenied
     account.status = AccountStatus.ACTIVE
     account.save(update_fields=["status", "updated_at"])
@@ -41,7 +42,7 @@ def account_restore(*, account: KeyAccount, user) -> KeyAccount:
 
 
 def team_member_remove(*, member: AccountTeamMember, user) -> None:
-    if user.is_read_only:
+    if not can_manage_team(user, member.account):
         raise PermissionDenied
     member.delete()
 
@@ -101,7 +102,7 @@ def portfolio_scoring_create(
     score raises a ValidationError naming the criterion, and nothing is saved. An axis
     without active criteria keeps the account's hand-entered value.
     """
-    if user.is_read_only or account.is_archived:
+    if not can_edit_account(user, account):
         raise PermissionDenied
     criteria = list(PortfolioCriterion.objects.filter(active=True))
     if not criteria:

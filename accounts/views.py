@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .access import can_edit, get_account_for_user, get_rw_account_for_user
+from .access import (
+    can_create_account,
+    can_edit_account,
+    can_manage_team,
+    get_account_for_user,
+    get_rw_account_for_user,
+)
 from .charts import portfolio_chart
 from .filters import KeyAccountFilter, PortfolioFilter
 from .forms import (
@@ -29,8 +35,14 @@ from .models import PORTFOLIO_MIDPOINT, KeyAccount, PortfolioQuadrant
 PAGE_SIZE = 25
 
 
-def _account_context(request: HttpRequest, account: KeyAccount, tab: str, **extra) -> dict:
-    return {"account": account, "tab": tab, "can_edit": can_edit(request.user, account), **extra}
+def account_context(request: HttpRequest, account: KeyAccount, tab: str, **extra) -> dict:
+    """The context of every page below an account's header (its tabs), for every app."""
+    return {
+        "account": account,
+        "tab": tab,
+        "can_edit": can_edit_account(request.user, account),
+        **extra,
+    }
 
 
 @login_required
@@ -46,7 +58,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "ordering": request.GET.get("ordering", ""),
-        "can_create": not request.user.is_read_only,
+        "can_create": can_create_account(request.user),
     }
     template = "accounts/account_list.html"
     if request.htmx:
@@ -56,7 +68,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_create(request: HttpRequest) -> HttpResponse:
-    if request.user.is_read_only:
+    if not can_create_account(request.user):
         raise PermissionDenied
     form = KeyAccountForm(request.POST or None, user=request.user)
     if form.is_valid():
@@ -69,7 +81,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
-    context = _account_context(
+    context = account_context(
         request,
         account,
         "overview",
@@ -111,7 +123,7 @@ def account_restore(request: HttpRequest, pk: int) -> HttpResponse:
 def team(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     form = None
-    if can_edit(request.user, account):
+    if can_manage_team(request.user, account):
         form = TeamMemberForm(request.POST or None, account=account)
         if request.method == "POST" and form.is_valid():
             form.save()
@@ -120,7 +132,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     members = account.team_members.select_related("user")
-    context = _account_context(request, account, "team", members=members, form=form)
+    context = account_context(request, account, "team", members=members, form=form)
     return render(request, "accounts/team.html", context)
 
 
@@ -137,14 +149,14 @@ def team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 @login_required
 def sites(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
-    context = _account_context(request, account, "sites", sites=account.sites.all())
+    context = account_context(request, account, "sites", sites=account.sites.all())
     return render(request, "accounts/sites.html", context)
 
 
 @login_required
 def stakeholders(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
-    context = _account_context(
+    context = account_context(
         request,
         account,
         "stakeholders",
@@ -161,7 +173,7 @@ def stakeholder_detail(request: HttpRequest, pk: int, child_pk: int) -> HttpResp
         pk=child_pk,
     )
     interactions = selectors.interaction_list(account=account).filter(stakeholders=stakeholder)
-    context = _account_context(
+    context = account_context(
         request, account, "stakeholders", stakeholder=stakeholder, interactions=interactions
     )
     return render(request, "accounts/stakeholder_detail.html", context)
@@ -170,7 +182,7 @@ def stakeholder_detail(request: HttpRequest, pk: int, child_pk: int) -> HttpResp
 @login_required
 def relationship_map(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
-    context = _account_context(
+    context = account_context(
         request, account, "map", grid=selectors.relationship_map(account=account)
     )
     return render(request, "accounts/relationship_map.html", context)
@@ -182,16 +194,14 @@ def interactions(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.interaction_list(account=account), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = _account_context(request, account, "interactions", page=page)
+    context = account_context(request, account, "interactions", page=page)
     return render(request, "accounts/interactions.html", context)
 
 
 @login_required
 def market_stages(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
-    context = _account_context(
-        request, account, "market_stages", stages=account.market_stages.all()
-    )
+    context = account_context(request, account, "market_stages", stages=account.market_stages.all())
     return render(request, "accounts/market_stages.html", context)
 
 
@@ -202,7 +212,7 @@ SCORING_PAGE_SIZE = 10
 def scoring(request: HttpRequest, pk: int) -> HttpResponse:
     """Score the account on every active portfolio criterion; the history below."""
     account = get_account_for_user(request.user, pk)
-    editable = can_edit(request.user, account)
+    editable = can_edit_account(request.user, account)
     if request.method == "POST" and not editable:
         raise PermissionDenied
     criteria = selectors.active_criteria()
@@ -231,7 +241,7 @@ def scoring(request: HttpRequest, pk: int) -> HttpResponse:
     page = Paginator(selectors.scoring_history(account=account), SCORING_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = _account_context(
+    context = account_context(
         request,
         account,
         "scoring",
@@ -337,7 +347,7 @@ def child_edit(
         saved = form.save()
         messages.success(request, child.saved)
         return redirect(saved)
-    context = _account_context(
+    context = account_context(
         request,
         account,
         child.tab,

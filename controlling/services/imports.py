@@ -6,13 +6,14 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount
+from controlling.access import can_roll_back_import
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
 from controlling.services.actuals import CENT, MAX_ACTUAL
 from controlling.services.runs import recompute_request
@@ -275,6 +276,8 @@ def actuals_import_rollback(*, actual_import: ActualImport, user: User) -> None:
     """Put every actual the import touched back as it was before: created ones are deleted,
     changed ones get their old value. Refused when the import was rolled back already or an
     actual was changed after the import, so no later work is lost."""
+    if not can_roll_back_import(user, actual_import):
+        raise PermissionDenied
     with transaction.atomic():
         actual_import = ActualImport.objects.select_for_update().get(pk=actual_import.pk)
         if actual_import.is_rolled_back:

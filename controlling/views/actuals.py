@@ -12,22 +12,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.access import can_edit
+from controlling.access import can_enter_actuals, can_run_account
 from controlling.models import RecomputeMark
 from controlling.selectors import actuals as selectors
 from controlling.services import actuals
 from controlling.views import runs as views_runs
-from goals.access import can_edit_plan, get_plan_for_user
-from goals.models import AccountPlan
+from goals.access import get_plan_for_user
+from goals.views.plans import plan_context
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
 AMOUNT = forms.DecimalField(required=False)
-
-
-def can_enter_actuals(user, plan: AccountPlan) -> bool:
-    """The account's team and administrators, on plans of any status: an approved plan is
-    read-only except progress on measures and actuals. Not leadership, not archived accounts."""
-    return can_edit(user, plan.account)
 
 
 def _posted_values(
@@ -77,21 +71,18 @@ def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
             if not request.htmx:
                 messages.success(request, _("Actuals saved."))
                 return redirect("controlling:plan_actuals", plan.pk)
-    context = {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
-        "editable": editable,
-        "grid": selectors.actuals_grid(plan=plan, entered=entered),
-        "errors": [message for messages_ in errors.values() for message in messages_],
-        "error_keys": set(errors),
-        "entered": entered,
-        "can_run": views_runs.can_run_account(request.user, plan),
-        "run": views_runs.run_for_page(request),
-        "waiting": RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
-    }
+    context = plan_context(
+        request,
+        plan,
+        editable=editable,
+        grid=selectors.actuals_grid(plan=plan, entered=entered),
+        errors=[message for messages_ in errors.values() for message in messages_],
+        error_keys=set(errors),
+        entered=entered,
+        can_run=can_run_account(request.user, plan),
+        run=views_runs.run_for_page(request),
+        waiting=RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
+    )
     template = "controlling/plan_actuals.html"
     if request.htmx:
         template += "#actuals-grid"

@@ -8,13 +8,18 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from controlling.access import (
+    can_import_actuals,
+    can_roll_back_import,
+    get_import_for_user,
+    imports_visible_to,
+)
 from controlling.forms.imports import ImportUploadForm
-from controlling.models import ActualImport
 from controlling.services import imports as actual_imports
 
 IMPORT_SALT = "controlling.actuals-import"
@@ -30,27 +35,6 @@ IMPORT_PREVIEW_ROWS = 50
 
 
 IMPORT_PAGE_SIZE = 25
-
-
-def _imports_for_user(user):
-    """Leadership and administrators see every import; a manager their own."""
-    imports = ActualImport.objects.select_related("user", "rolled_back_by")
-    if user.is_leadership or user.is_administrator:
-        return imports
-    return imports.filter(user=user)
-
-
-def _get_import_for_user(user, pk: int) -> ActualImport:
-    try:
-        return _imports_for_user(user).get(pk=pk)
-    except ActualImport.DoesNotExist:
-        raise Http404 from None
-
-
-def can_roll_back(user, actual_import: ActualImport) -> bool:
-    if user.is_read_only or actual_import.is_rolled_back:
-        return False
-    return user.is_administrator or actual_import.user_id == user.pk
 
 
 def _token(file_name: str, rows: list[actual_imports.ParsedRow]) -> str:
@@ -90,7 +74,7 @@ def _rows_from_token(token: str) -> tuple[str, list[actual_imports.ParsedRow]]:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """GET: the upload form. POST with a file: the preview, listing every bad row, or the
     rows to apply in a signed token. POST with that token: check again and apply."""
-    if request.user.is_read_only:
+    if not can_import_actuals(request.user):
         raise PermissionDenied
     context: dict = {"form": ImportUploadForm()}
     if request.method == "POST" and "token" in request.POST:
@@ -139,18 +123,18 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_list(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(_imports_for_user(request.user), IMPORT_PAGE_SIZE)
+    paginator = Paginator(imports_visible_to(request.user), IMPORT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "controlling/import_list.html",
-        {"page": page, "can_import": not request.user.is_read_only},
+        {"page": page, "can_import": can_import_actuals(request.user)},
     )
 
 
 @login_required
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actual_import = _get_import_for_user(request.user, pk)
+    actual_import = get_import_for_user(request.user, pk)
     changes = actual_import.changes.select_related("account", "kpi")
     return render(
         request,
@@ -158,7 +142,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "actual_import": actual_import,
             "changes": changes,
-            "can_roll_back": can_roll_back(request.user, actual_import),
+            "can_roll_back": can_roll_back_import(request.user, actual_import),
         },
     )
 
@@ -166,10 +150,8 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_rollback(request: HttpRequest, pk: int) -> HttpResponse:
-    if request.user.is_read_only:
-        raise PermissionDenied
-    actual_import = _get_import_for_user(request.user, pk)
-    if not (request.user.is_administrator or actual_import.user_id == request.user.pk):
+    actual_import = get_import_for_user(request.user, pk)
+    if not can_roll_back_import(request.user, actual_import):
         raise PermissionDenied
     try:
         actual_imports.actuals_import_rollback(actual_import=actual_import, user=request.user)

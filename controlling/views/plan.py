@@ -11,18 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import can_edit
+from controlling.access import can_rate
 from controlling.forms.plan import RatingForm
 from controlling.models import RecomputeMark
 from controlling.selectors import plan as selectors_plan
 from controlling.services import ratings
-from goals.access import can_edit_plan, get_plan_for_user
+from goals.access import get_plan_for_user
 from goals.models import AccountPlan, GoalKind
-
-
-def can_rate(user, plan: AccountPlan) -> bool:
-    """Whoever may edit the account, on plans of any status: rating is progress control."""
-    return can_edit(user, plan.account)
+from goals.views.plans import plan_context
 
 
 def _rating_form(plan_data: selectors_plan.PlanControlling, row, data=None) -> RatingForm:
@@ -60,19 +56,16 @@ def _render(request: HttpRequest, plan: AccountPlan, *, bound=None) -> HttpRespo
     chart = table = None
     if selected is not None:
         chart, table = selectors_plan.goal_chart(selected)
-    context = {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
-        "data": data,
-        "rows": [(row, forms.get(row.goal.pk)) for row in data.goals],
-        "selected": selected,
-        "chart": chart,
-        "chart_table": table,
-        "waiting": RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
-    }
+    context = plan_context(
+        request,
+        plan,
+        data=data,
+        rows=[(row, forms.get(row.goal.pk)) for row in data.goals],
+        selected=selected,
+        chart=chart,
+        chart_table=table,
+        waiting=RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
+    )
     return render(request, "controlling/plan_controlling.html", context)
 
 

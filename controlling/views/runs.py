@@ -5,34 +5,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import can_edit
-from controlling.access import runs_visible_to
+from controlling.access import (
+    can_oversee_runs,
+    can_run_account,
+    get_run_for_user,
+    runs_visible_to,
+)
 from controlling.models import ControllingRun, RecomputeMark, RunKind
 from controlling.services import runs
 from goals.access import get_plan_for_user
-from goals.models import AccountPlan
 
 RUN_PAGE_SIZE = 25
-
-
-def can_run_account(user, plan: AccountPlan) -> bool:
-    """Whoever may enter the account's actuals, and leadership and administrators, who may
-    run every account anyway."""
-    return user.sees_all_accounts or can_edit(user, plan.account)
-
-
-def get_run_for_user(user, pk: int) -> ControllingRun:
-    try:
-        return runs_visible_to(user).get(pk=pk)
-    except ControllingRun.DoesNotExist:
-        raise Http404 from None
 
 
 def run_for_page(request: HttpRequest) -> ControllingRun | None:
@@ -45,7 +35,7 @@ def run_for_page(request: HttpRequest) -> ControllingRun | None:
 
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    if not request.user.sees_all_accounts:
+    if not can_oversee_runs(request.user):
         raise PermissionDenied
     page = Paginator(runs_visible_to(request.user), RUN_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -59,7 +49,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def run_start(request: HttpRequest) -> HttpResponse:
     """Run now: a full run, or the one already under way."""
-    if not request.user.sees_all_accounts:
+    if not can_oversee_runs(request.user):
         raise PermissionDenied
     asked = timezone.now()
     run = runs.run_start(kind=RunKind.FULL, user=request.user)
@@ -79,7 +69,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "run": run,
             # Error details may name other accounts' chunks; managers see how many failed.
-            "show_errors": request.user.sees_all_accounts,
+            "show_errors": can_oversee_runs(request.user),
         },
     )
 

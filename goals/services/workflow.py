@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import KeyAccount
 from kam.models import User
 
+from ..access import can_decide_plan, can_work_on_plan, plans_visible_to
 from ..models import AccountPlan, PlanStatus, PlanTransition
 from ..signals import figures_changed
 from .frame import Violation, frame_violations
@@ -33,22 +33,10 @@ class FrameViolationError(ValidationError):
     """Approval refused: the messages name every violation of the strategic frame."""
 
 
-def may_work_on_plan(user: User, plan: AccountPlan) -> bool:
-    """Submitting and reopening are for the account team and administrators.
-
-    Leadership reviews plans and does not move them back into work. Plans of archived
-    accounts stay as they are.
-    """
-    if plan.account.is_archived or user.is_read_only:
-        return False
-    if user.is_administrator:
-        return True
-    return KeyAccount.objects.visible_to(user).filter(pk=plan.account_id).exists()
-
-
-def may_decide_on_plan(user: User) -> bool:
-    """Approving and returning are for sales leadership and administrators."""
-    return user.is_leadership or user.is_administrator
+def _may_work_on(user: User, plan: AccountPlan) -> bool:
+    """`can_work_on_plan` for a plan the caller may not have read through the gate."""
+    visible = plans_visible_to(user).filter(pk=plan.pk).exists()
+    return visible and can_work_on_plan(user, plan)
 
 
 def plan_submit(*, plan: AccountPlan, user: User) -> list[Violation]:
@@ -56,7 +44,7 @@ def plan_submit(*, plan: AccountPlan, user: User) -> list[Violation]:
 
     A plan with violations may be submitted, so leadership sees them; it cannot be approved.
     """
-    if not may_work_on_plan(user, plan):
+    if not _may_work_on(user, plan):
         raise PermissionDenied
     _transition(
         plan=plan,
@@ -70,7 +58,7 @@ def plan_submit(*, plan: AccountPlan, user: User) -> list[Violation]:
 
 def plan_approve(*, plan: AccountPlan, user: User) -> None:
     """Approve a submitted plan; refused while it violates the strategic frame."""
-    if not may_decide_on_plan(user):
+    if not can_decide_plan(user):
         raise PermissionDenied
     if plan.status != PlanStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted plan can be approved."), code="wrong_status")
@@ -91,7 +79,7 @@ def plan_approve(*, plan: AccountPlan, user: User) -> None:
 
 def plan_return(*, plan: AccountPlan, user: User, comment: str) -> None:
     """Send a submitted plan back to the account team with a comment on what to change."""
-    if not may_decide_on_plan(user):
+    if not can_decide_plan(user):
         raise PermissionDenied
     comment = (comment or "").strip()
     if not comment:
@@ -108,7 +96,7 @@ def plan_return(*, plan: AccountPlan, user: User, comment: str) -> None:
 
 def plan_reopen(*, plan: AccountPlan, user: User) -> None:
     """Open a new revision of an approved plan as a draft; the history stays."""
-    if not may_work_on_plan(user, plan):
+    if not _may_work_on(user, plan):
         raise PermissionDenied
     _transition(
         plan=plan,

@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 from django import template
 
+from ..access import can_decide_plan, can_work_on_plan
 from ..models import AccountPlan, PlanStatus, PlanTransition
 
 register = template.Library()
@@ -22,7 +23,7 @@ def workflow_actions(plan: AccountPlan, user) -> WorkflowActions:
     The plan header shows this on every plan page, behind the access gate: a manager who
     sees the plan is on its account team. At most one query (the latest return).
     """
-    works_on_plan = not user.is_read_only and not plan.account.is_archived
+    works_on_plan = can_work_on_plan(user, plan)
     last_return = None
     if plan.status == PlanStatus.RETURNED:
         last_return = (
@@ -30,8 +31,7 @@ def workflow_actions(plan: AccountPlan, user) -> WorkflowActions:
         )
     return WorkflowActions(
         can_submit=works_on_plan and plan.status in (PlanStatus.DRAFT, PlanStatus.RETURNED),
-        can_decide=(user.is_leadership or user.is_administrator)
-        and plan.status == PlanStatus.SUBMITTED,
+        can_decide=can_decide_plan(user) and plan.status == PlanStatus.SUBMITTED,
         can_reopen=works_on_plan and plan.status == PlanStatus.APPROVED,
         last_return=last_return,
     )

@@ -8,24 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import can_edit
-
 from ..access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.goals import GoalForm, MonthlyTargetsForm, SpreadForm
 from ..models import AccountPlan, Goal
 from ..selectors import goals as selectors
 from ..services import goals as services
-
-
-def _plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
-    return {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
-        **extra,
-    }
+from .plans import plan_context
 
 
 def _get_goal(plan: AccountPlan, goal_pk: int) -> Goal:
@@ -38,14 +26,14 @@ def _get_goal(plan: AccountPlan, goal_pk: int) -> Goal:
 @login_required
 def goals(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    context = _plan_context(request, plan, goal_list=selectors.goal_list(plan=plan))
+    context = plan_context(request, plan, goal_list=selectors.goal_list(plan=plan))
     return render(request, "goals/goals.html", context)
 
 
 @login_required
 def goal_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    context = _plan_context(request, plan, matrix=selectors.goal_matrix(plan=plan))
+    context = plan_context(request, plan, matrix=selectors.goal_matrix(plan=plan))
     return render(request, "goals/goals_matrix.html", context)
 
 
@@ -77,7 +65,7 @@ def _render_detail(
                 form = MonthlyTargetsForm(months=months, initial=initial)
         if editable and spread_form is None:
             spread_form = SpreadForm()
-    context = _plan_context(
+    context = plan_context(
         request,
         plan,
         goal=goal,
@@ -108,7 +96,7 @@ def goal_edit(request: HttpRequest, pk: int, goal_pk: int | None = None) -> Http
             messages.success(request, _("Goal saved."))
             return redirect(goal)
     title = _("Edit goal") if goal else _("New goal")
-    context = _plan_context(request, plan, form=form, title=title, goal=goal)
+    context = plan_context(request, plan, form=form, title=title, goal=goal)
     return render(request, "goals/goal_form.html", context)
 
 

@@ -21,7 +21,7 @@ from ..forms.measures import (
 from ..models import AccountPlan, Measure
 from ..selectors import measures as selectors
 from ..services import measures as services
-from .plans import _plan_context
+from .plans import plan_context
 
 
 def get_progress_plan_for_user(user, pk: int) -> AccountPlan:
@@ -32,7 +32,7 @@ def get_progress_plan_for_user(user, pk: int) -> AccountPlan:
 
 
 def _context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
-    return _plan_context(
+    return plan_context(
         request, plan, can_record_progress=can_record_progress(request.user, plan), **extra
     )
 

@@ -7,7 +7,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import can_edit, get_account_for_user
+from accounts.access import get_account_for_user
+from accounts.views import account_context
 
 from ..models import PathStage
 from ..selectors import pipeline as selectors
@@ -23,14 +24,14 @@ def account_pipeline(request: HttpRequest, account_pk: int) -> HttpResponse:
         request.GET.get("page")
     )
     sold = selectors.sold_offerings(account_ids=[account.pk])[account.pk]
-    context = {
-        "account": account,
-        "tab": "selling",
-        "can_edit": can_edit(request.user, account),
-        "table": table,
-        "page": page,
-        "positions": selectors.with_dimensions(page.object_list, sold=sold),
-    }
+    context = account_context(
+        request,
+        account,
+        "selling",
+        table=table,
+        page=page,
+        positions=selectors.with_dimensions(page.object_list, sold=sold),
+    )
     return render(request, "goals/pipeline_account.html", context)
 
 

@@ -7,25 +7,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import can_edit, get_account_for_user, get_rw_account_for_user
+from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
+from accounts.views import account_context
 
-from ..access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
+from ..access import can_create_plan, can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.plans import PlanCreateForm, StatusQuoForm, SwotItemForm
 from ..models import AccountPlan, fiscal_year_for
 from ..selectors import plans as selectors
 from ..services import plans as services
 
 
-def _plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
-    return {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
+def plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
+    """The context of every page below a plan's header, for goals' and controlling's pages."""
+    return account_context(
+        request,
+        plan.account,
+        "plans",
+        plan=plan,
+        can_edit_plan=can_edit_plan(request.user, plan),
         **extra,
-    }
+    )
 
 
 @login_required
@@ -36,7 +38,7 @@ def plan_list(request: HttpRequest, account_pk: int) -> HttpResponse:
     else:
         account = get_account_for_user(request.user, account_pk)
     form = None
-    if can_edit(request.user, account):
+    if can_create_plan(request.user, account):
         next_year = fiscal_year_for(timezone.localdate()) + 1
         form = PlanCreateForm(request.POST or None, initial={"fiscal_year": next_year})
         if form.is_valid():
@@ -51,20 +53,16 @@ def plan_list(request: HttpRequest, account_pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Account plan created."))
                 return redirect(plan)
-    context = {
-        "account": account,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, account),
-        "plans": account.plans.order_by("-fiscal_year"),
-        "form": form,
-    }
+    context = account_context(
+        request, account, "plans", plans=account.plans.order_by("-fiscal_year"), form=form
+    )
     return render(request, "goals/plan_list.html", context)
 
 
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    context = _plan_context(request, plan, swot=selectors.swot_grid(plan=plan))
+    context = plan_context(request, plan, swot=selectors.swot_grid(plan=plan))
     return render(request, "goals/plan_detail.html", context)
 
 
@@ -76,7 +74,7 @@ def status_quo_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form.save()
         messages.success(request, _("Status quo saved."))
         return redirect(plan)
-    context = _plan_context(request, plan, form=form, title=_("Status quo – where are we?"))
+    context = plan_context(request, plan, form=form, title=_("Status quo – where are we?"))
     return render(request, "goals/plan_form.html", context)
 
 
@@ -91,7 +89,7 @@ def swot_edit(request: HttpRequest, pk: int, item_pk: int | None = None) -> Http
         return redirect(plan)
     title = _("Edit SWOT item") if item else _("New SWOT item")
     return render(
-        request, "goals/plan_form.html", _plan_context(request, plan, form=form, title=title)
+        request, "goals/plan_form.html", plan_context(request, plan, form=form, title=title)
     )
 
 

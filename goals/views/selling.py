@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
-from accounts.access import can_edit, get_account_for_user, get_rw_account_for_user
+from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
+from accounts.views import account_context
 
 from ..forms.selling import (
     SellingPositionForm,
@@ -27,12 +28,7 @@ from ..services import selling as services
 
 
 def _context(request: HttpRequest, account: KeyAccount, **extra) -> dict:
-    return {
-        "account": account,
-        "tab": "selling",
-        "can_edit": can_edit(request.user, account),
-        **extra,
-    }
+    return account_context(request, account, "selling", **extra)
 
 
 @login_required

@@ -11,6 +11,7 @@ from accounts.access import get_account_for_user
 from accounts.models import KeyAccount
 from kam.tabular import RowError
 
+from ..access import can_import_selling_positions
 from ..forms.selling import SellingImportForm
 from ..models import SellingPosition
 from ..services.selling_io import (
@@ -52,7 +53,7 @@ def selling_export(request: HttpRequest) -> HttpResponse:
 @login_required
 def selling_import(request: HttpRequest) -> HttpResponse:
     """Upload a file; it is written only when every row is valid (or just checked)."""
-    if request.user.is_read_only:
+    if not can_import_selling_positions(request.user):
         raise PermissionDenied
     form = SellingImportForm(request.POST or None, request.FILES or None)
     result: ImportResult | None = None

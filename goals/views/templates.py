@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import can_edit, get_account_for_user, get_rw_account_for_user
+from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
+from accounts.views import account_context
 
-from ..access import get_plan_for_user
+from ..access import can_create_plan, get_plan_for_user
 from ..forms.templates import BaselinesForm, PlanCompareForm, TemplateSetChoiceForm
 from ..models import AccountPlan, fiscal_year_for
 from ..selectors import templates as selectors
@@ -56,15 +57,15 @@ def plan_from_template(request: HttpRequest, account_pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Account plan created from the template set."))
                 return redirect(plan)
-    context = {
-        "account": account,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, account),
-        "template_sets": template_sets,
-        "choice": choice,
-        "baselines": baselines,
-        "template_set": template_set,
-    }
+    context = account_context(
+        request,
+        account,
+        "plans",
+        template_sets=template_sets,
+        choice=choice,
+        baselines=baselines,
+        template_set=template_set,
+    )
     return render(request, "goals/plan_new_from_template.html", context)
 
 
@@ -73,7 +74,7 @@ def plan_from_template(request: HttpRequest, account_pk: int) -> HttpResponse:
 def plan_copy(request: HttpRequest, pk: int) -> HttpResponse:
     """Copy a plan (any status: usually last year's approved one) into the next fiscal year."""
     plan = get_plan_for_user(request.user, pk)
-    if not can_edit(request.user, plan.account):
+    if not can_create_plan(request.user, plan.account):
         raise PermissionDenied
     try:
         new = services.plan_copy(plan=plan, user=request.user)
@@ -113,14 +114,14 @@ def plan_compare(request: HttpRequest, account_pk: int) -> HttpResponse:
         newest = list(account.plans.order_by("-fiscal_year").values_list("pk", flat=True)[:2])
         initial = {"a": newest[-1], "b": newest[0]} if newest else {}
         has_plans = bool(newest)
-    context = {
-        "account": account,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, account),
-        "form": PlanCompareForm(initial=initial, account=account),
-        "comparison": comparison,
-        "has_plans": has_plans,
-    }
+    context = account_context(
+        request,
+        account,
+        "plans",
+        form=PlanCompareForm(initial=initial, account=account),
+        comparison=comparison,
+        has_plans=has_plans,
+    )
     return render(request, "goals/compare.html", context)
 
 

@@ -9,25 +9,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import can_edit
-
-from ..access import can_edit_plan, get_plan_for_user
+from ..access import can_decide_plan, get_plan_for_user
 from ..forms.workflow import ReturnForm
 from ..models import AccountPlan
 from ..selectors import workflow as selectors
 from ..services import workflow as services
 from ..services.frame import frame_violations
-
-
-def _plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
-    return {
-        "account": plan.account,
-        "plan": plan,
-        "tab": "plans",
-        "can_edit": can_edit(request.user, plan.account),
-        "can_edit_plan": can_edit_plan(request.user, plan),
-        **extra,
-    }
+from .plans import plan_context
 
 
 def _frame_check_url(plan: AccountPlan) -> str:
@@ -84,7 +72,7 @@ def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    if not services.may_decide_on_plan(request.user):
+    if not can_decide_plan(request.user):
         raise PermissionDenied
     form = ReturnForm(request.POST)
     if form.is_valid():
@@ -99,7 +87,7 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Plan returned to the account team."))
             return redirect(plan)
-    return render(request, "goals/approval_return.html", _plan_context(request, plan, form=form))
+    return render(request, "goals/approval_return.html", plan_context(request, plan, form=form))
 
 
 @login_required
@@ -122,7 +110,7 @@ def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def frame_check(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    context = _plan_context(request, plan, violations=frame_violations(plan=plan))
+    context = plan_context(request, plan, violations=frame_violations(plan=plan))
     return render(request, "goals/approval_frame_check.html", context)
 
 
@@ -133,7 +121,7 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
     paginator = Paginator(selectors.plan_history(plan=plan), selectors.HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     selectors.history_page_resolve(page.object_list)
-    return render(request, "goals/history.html", _plan_context(request, plan, page=page))
+    return render(request, "goals/history.html", plan_context(request, plan, page=page))
 
 
 @login_required
