@@ -17,8 +17,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount, Stakeholder
-from goals.models import AccountPlan, KPIDefinition, Measure, Source, fiscal_year_for
+from goals.models import AccountPlan, KPIDefinition, Measure, Source
 from goals.selectors.selling import dimension_metrics
+from kam.fiscal import fiscal_year_for
 
 from .models import Actual, ActualSource
 

@@ -64,11 +64,10 @@ from goals.models import (
     PathStage,
     Perspective,
     Rollup,
-    fiscal_year_bounds,
-    fiscal_year_for,
 )
 from goals.selectors.workflow import QueuedPlan, approval_queue, queued_plans
 from goals.services.goals import month_label, plan_months
+from kam.fiscal import fiscal_year_bounds, fiscal_year_for
 
 from .access import deviations_visible_to
 from .models import (

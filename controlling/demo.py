@@ -13,8 +13,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import KeyAccount
-from goals.models import AccountPlan, GoalKind, fiscal_year_for
+from goals.models import AccountPlan, GoalKind
 from goals.services.goals import plan_months
+from kam.fiscal import fiscal_year_for
 
 from . import runs
 from .alerts import alerts_raise, deviation_comment_add

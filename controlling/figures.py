@@ -29,9 +29,9 @@ from goals.models import (
     OfferingKind,
     SellingPosition,
     SellingStage,
-    fiscal_year_for,
 )
 from goals.selectors.selling import SERVICE_KINDS, path_stage_for
+from kam.fiscal import fiscal_year_for
 
 from .dashboard_cache import figures_version_raise
 from .dashboards import _attainment_aggregates, cost_lines_for

@@ -34,16 +34,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BuyingCentreRole, KeyAccount, Stakeholder
-from goals.models import (
-    AccountPlan,
-    Goal,
-    Measure,
-    MeasureStatus,
-    PlanStatus,
-    SwotItem,
-    fiscal_year_bounds,
-)
+from goals.models import AccountPlan, Goal, Measure, MeasureStatus, PlanStatus, SwotItem
 from goals.services.frame import frame_violations_for
+from kam.fiscal import fiscal_year_bounds
 
 from .models import Actual, HealthWeights
 

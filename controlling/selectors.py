@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import KeyAccount
-from goals.models import AccountPlan, GoalKind, KPIDefinition, fiscal_year_bounds, roll_up
+from goals.models import AccountPlan, GoalKind, KPIDefinition, roll_up
 from goals.services.goals import month_label, plan_months
+from kam.fiscal import fiscal_year_bounds
 
 from .models import Actual
 from .services import cell_key

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount
-from goals.models import KPIDefinition, fiscal_year_for
+from goals.models import KPIDefinition
 from goals.services.goals import month_label, plan_months
+from kam.fiscal import fiscal_year_for
 from kam.models import User
 
 from .importing import ParseResult, RowError

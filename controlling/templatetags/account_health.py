@@ -5,7 +5,7 @@ from django import template
 from django.utils import timezone
 
 from accounts.models import KeyAccount
-from goals.models import fiscal_year_for
+from kam.fiscal import fiscal_year_for
 
 from ..health import account_health, role_labels
 

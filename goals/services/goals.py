@@ -10,8 +10,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Stakeholder
+from kam.fiscal import fiscal_year_bounds
 
-from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile, fiscal_year_bounds
+from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile
 from ..signals import figures_changed
 
 CENT = Decimal("0.01")

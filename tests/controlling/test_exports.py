@@ -26,7 +26,7 @@ from controlling.models import (
     GoalResult,
     GoalStatus,
 )
-from goals.models import fiscal_year_for
+from kam.fiscal import fiscal_year_for
 from tests import factories
 from tests.controlling.dashboard_data import refresh_figures
 

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from controlling.engine import compute_goals
 from controlling.models import Actual, Deviation, GoalRating, GoalResult, GoalState, GoalStatus
-from goals.models import MonthlyTarget, PlanStatus, fiscal_year_for
+from goals.models import MonthlyTarget, PlanStatus
 from goals.services.goals import plan_months
+from kam.fiscal import fiscal_year_for
 from tests.factories import (
     AccountPlanFactory,
     FrameRuleFactory,
