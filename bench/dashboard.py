@@ -184,7 +184,7 @@ def prepare(accounts: int, args: argparse.Namespace) -> dict:
     from bench import dashboard_data, data
     from controlling.models import GoalState, RunKind, RunState
     from controlling.services.runs import run_start
-    from goals.models import fiscal_year_for
+    from kam.fiscal import fiscal_year_for
 
     fiscal_year = fiscal_year_for(datetime_today())
     if args.reuse_data and KeyAccount.objects.count() == accounts and GoalState.objects.exists():

@@ -54,8 +54,8 @@ from goals.models import (
     PlanTransition,
     ProductGroup,
     SellingPosition,
-    fiscal_year_bounds,
 )
+from kam.fiscal import fiscal_year_bounds
 from kam.models import Role, User
 
 PREFIX = data.PREFIX

@@ -33,9 +33,8 @@ from goals.models import (
     Rollup,
     Source,
     Unit,
-    fiscal_year_bounds,
-    fiscal_year_for,
 )
+from kam.fiscal import fiscal_year_bounds, fiscal_year_for
 from kam.models import Role, User
 
 PREFIX = "bench_"

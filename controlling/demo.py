@@ -19,8 +19,8 @@ from controlling.services.actuals import actuals_save
 from controlling.services.alerts import alerts_raise, deviation_comment_add
 from controlling.services.engine import compute_goals
 from controlling.services.ratings import goal_rating_save
-from goals.models import AccountPlan, GoalKind, fiscal_year_for
-from goals.services.goals import plan_months
+from goals.models import AccountPlan, GoalKind
+from kam.fiscal import fiscal_year_for, plan_months
 
 # Actual as a share of the month's target, first fiscal month first, per account and KPI.
 PACES = {

@@ -18,9 +18,9 @@ from django_countries import countries
 
 from accounts.filters import FilterForm
 from accounts.models import KeyAccount, Site, Tier
-from controlling.selectors.attainment import current_fiscal_year
 from goals.models import AccountPlan
 from kam import changes
+from kam.fiscal import current_fiscal_year
 
 REGION_SEPARATOR = ":"
 

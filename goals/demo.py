@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import KeyAccount, Tier
+from kam.fiscal import fiscal_year_bounds, fiscal_year_for
 
 from .models import (
     AccountPlan,
@@ -25,8 +26,6 @@ from .models import (
     ProductGroup,
     SeasonalProfile,
     SwotItem,
-    fiscal_year_bounds,
-    fiscal_year_for,
 )
 from .services.goals import targets_spread
 from .services.measures import measure_create, measure_progress_update

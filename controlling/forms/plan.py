@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from controlling.models import GoalStatus
 from controlling.selectors.alerts import DeviationState
-from goals.services.goals import month_label
+from kam.fiscal import month_label
 
 STATE_CHOICES = [
     (DeviationState.OPEN, _("Open")),

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from accounts.models import KeyAccount
 from controlling.models import Actual
-from goals.models import AccountPlan, GoalKind, KPIDefinition, fiscal_year_bounds, roll_up
-from goals.services.goals import month_label, plan_months
+from goals.models import AccountPlan, GoalKind, KPIDefinition, roll_up
+from kam.fiscal import fiscal_year_bounds, month_label, plan_months
 
 
 def cell_key(kpi_id: int, month: datetime.date) -> str:

@@ -18,7 +18,6 @@ attainment per scorecard perspective and per KAM goal area (the goals of that gr
 100 − at-risk % is on track, at least 100 − off-track % at risk, below that off track.
 """
 
-import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -37,7 +36,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Lower, NullIf
-from django.utils import timezone
 
 from accounts.models import (
     KeyAccount,
@@ -49,13 +47,7 @@ from controlling.models import (
     GoalStatus,
     Threshold,
 )
-from goals.models import (
-    AccountPlan,
-    Goal,
-    GoalArea,
-    Perspective,
-    fiscal_year_for,
-)
+from goals.models import AccountPlan, Goal, GoalArea, Perspective
 
 REVENUE = "revenue"
 
@@ -64,10 +56,6 @@ CONTRIBUTION_MARGIN = "contribution_margin"
 
 
 TENTH = Decimal("0.1")
-
-
-def current_fiscal_year(today: datetime.date | None = None) -> int:
-    return fiscal_year_for(today or timezone.localdate())
 
 
 ATTAINMENT_CAP = Decimal(150)

@@ -48,7 +48,7 @@ from goals.models import (
     PathStage,
 )
 from goals.selectors.workflow import QueuedPlan, approval_queue, queued_plans
-from goals.services.goals import month_label, plan_months
+from kam.fiscal import month_label, plan_months
 
 
 def without_jit() -> None:

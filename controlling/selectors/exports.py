@@ -17,7 +17,7 @@ from controlling.selectors import attainment, dashboard
 from controlling.selectors.costs import cost_lines, cost_totals
 from controlling.selectors.health import account_health
 from goals.models import AccountPlan, Goal, GoalArea, GoalKind, Perspective, SwotKind
-from goals.services.goals import month_label, plan_months
+from kam.fiscal import month_label, plan_months
 from kam.tabular import MAX_ROWS
 from kam.workbooks import AMOUNT, DAY, MOMENT, MONTH, PERCENT, Column, Sheet
 

@@ -35,16 +35,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BuyingCentreRole, KeyAccount, Stakeholder
 from controlling.models import Actual, HealthWeights
-from goals.models import (
-    AccountPlan,
-    Goal,
-    Measure,
-    MeasureStatus,
-    PlanStatus,
-    SwotItem,
-    fiscal_year_bounds,
-)
+from goals.models import AccountPlan, Goal, Measure, MeasureStatus, PlanStatus, SwotItem
 from goals.services.frame import frame_violations_for
+from kam.fiscal import fiscal_year_bounds
 
 SATISFACTION_KPI = "customer_satisfaction"
 HUNDRED = Decimal(100)

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from controlling.models import Deviation, GoalRating, GoalResult, GoalState
 from goals.models import AccountPlan, FrameRule, FrameRuleKind, Goal, GoalKind, Rollup, roll_up
 from goals.selectors.measures import FrameSummary, frame_summary
-from goals.services.goals import month_label, plan_months
 from kam.charts import ChartTable, Column, Row
+from kam.fiscal import month_label, plan_months
 
 
 @dataclass(frozen=True)

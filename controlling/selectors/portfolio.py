@@ -26,10 +26,8 @@ from controlling.models import (
     AccountFigures,
     Actual,
 )
-from controlling.selectors.attainment import REVENUE, Attainment, current_fiscal_year, with_year
-from goals.models import (
-    fiscal_year_bounds,
-)
+from controlling.selectors.attainment import REVENUE, Attainment, with_year
+from kam.fiscal import current_fiscal_year, fiscal_year_bounds
 
 
 def _revenue_actuals(fiscal_year: int) -> QuerySet[Actual]:

@@ -13,8 +13,8 @@ from accounts.models import KeyAccount
 from controlling.models import Actual, ActualSource
 from controlling.selectors.actuals import cell_key
 from controlling.services.runs import recompute_request
-from goals.models import KPIDefinition, fiscal_year_for
-from goals.services.goals import month_label, plan_months
+from goals.models import KPIDefinition
+from kam.fiscal import fiscal_year_for, month_label, plan_months
 from kam.models import User
 
 CENT = Decimal("0.01")

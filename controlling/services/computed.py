@@ -18,8 +18,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from accounts.models import KeyAccount, Stakeholder
 from controlling.models import Actual, ActualSource
-from goals.models import AccountPlan, KPIDefinition, Measure, Source, fiscal_year_for
+from goals.models import AccountPlan, KPIDefinition, Measure, Source
 from goals.selectors.selling import dimension_metrics
+from kam.fiscal import fiscal_year_for
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from accounts.models import KeyAccount
 from controlling.filters import DashboardFilter
 from controlling.models import DashboardExport, ExportState
-from controlling.selectors.attainment import current_fiscal_year
 from controlling.selectors.exports import dashboard_sheets, plan_sheets
 from goals.models import AccountPlan
 from goals.selectors.templates import plan_print
 from goals.services.frame import frame_violations
 from kam.celery import task
+from kam.fiscal import current_fiscal_year
 from kam.workbooks import file_name, workbook
 
 logger = logging.getLogger(__name__)

@@ -40,9 +40,9 @@ from goals.models import (
     OfferingKind,
     SellingPosition,
     SellingStage,
-    fiscal_year_for,
 )
 from goals.selectors.selling import SERVICE_KINDS, path_stage_for
+from kam.fiscal import fiscal_year_for
 
 # Everything a refresh rewrites: all but the key.
 FIGURE_FIELDS = [

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from controlling.models import GoalRating
 from controlling.services import runs
 from goals.models import Goal, GoalKind
-from goals.services.goals import plan_months
+from kam.fiscal import plan_months
 from kam.models import User
 
 

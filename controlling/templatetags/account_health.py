@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.models import KeyAccount
 from controlling.selectors.health import account_health, role_labels
-from goals.models import fiscal_year_for
+from kam.fiscal import fiscal_year_for
 
 register = template.Library()
 

@@ -22,6 +22,7 @@ from controlling.selectors import home as my_home
 from controlling.selectors.costs import COST_ORDERS, PlanPages, cost_caps, cost_lines_for
 from goals.models import GoalArea, Perspective
 from kam import changes
+from kam.fiscal import current_fiscal_year
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -69,7 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
     leadership.without_jit()
     user = request.user
     today = timezone.localdate()
-    fiscal_year = attainment.current_fiscal_year(today)
+    fiscal_year = current_fiscal_year(today)
     accounts = _section(
         request,
         my_home.my_accounts(user),

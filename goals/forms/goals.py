@@ -7,10 +7,10 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from kam.fiscal import month_label
 from kam.models import User
 
 from ..models import AccountPlan, Goal, GoalKind, KPIDefinition, SeasonalProfile
-from ..services.goals import month_label
 from .plans import CrispyMixin
 
 RATING_RANGE = _("The target rating must be between 1 and 5.")

@@ -2,7 +2,9 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, AccountPlan, SwotItem
+from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
+
+from ..models import AccountPlan, SwotItem
 
 
 class CrispyMixin:

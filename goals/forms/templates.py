@@ -5,15 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyAccount
+from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
 
-from ..models import (
-    MAX_FISCAL_YEAR,
-    MIN_FISCAL_YEAR,
-    AccountPlan,
-    GoalKind,
-    GoalTemplate,
-    GoalTemplateSet,
-)
+from ..models import AccountPlan, GoalKind, GoalTemplate, GoalTemplateSet
 from .plans import CrispyMixin
 
 

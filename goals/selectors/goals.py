@@ -11,6 +11,8 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kam.fiscal import month_label, plan_months
+
 from ..models import (
     AccountPlan,
     Goal,
@@ -20,7 +22,6 @@ from ..models import (
     RelationshipPerspective,
     Rollup,
 )
-from ..services.goals import month_label, plan_months
 
 
 def goal_queryset(*, plan: AccountPlan) -> QuerySet[Goal]:

@@ -4,14 +4,9 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
 
-from ..models import (
-    AccountPlan,
-    Goal,
-    Instrument,
-    Measure,
-    MeasureStatus,
-    fiscal_year_bounds,
-)
+from kam.fiscal import fiscal_year_bounds
+
+from ..models import AccountPlan, Goal, Instrument, Measure, MeasureStatus
 
 DUE_SOON_DAYS = 30
 

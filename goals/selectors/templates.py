@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, Sum
 
+from kam.fiscal import plan_months
+
 from ..models import (
     AccountPlan,
     Goal,
@@ -17,7 +19,6 @@ from ..models import (
     MeasureStatus,
     MonthlyTarget,
 )
-from ..services.goals import plan_months
 from .plans import SwotQuadrant, swot_grid
 
 

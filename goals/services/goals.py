@@ -6,30 +6,17 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Stakeholder
+from kam.fiscal import month_label, plan_months
 
-from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile, fiscal_year_bounds
+from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile
 from ..signals import figures_changed
 
 CENT = Decimal("0.01")
 # money_field: 14 digits, 2 of them decimals.
 MAX_TARGET = Decimal("999999999999.99")
-
-
-def plan_months(fiscal_year: int) -> list[datetime.date]:
-    """The first days of the twelve months of a fiscal year, first fiscal month first."""
-    start, _end = fiscal_year_bounds(fiscal_year)
-    return [
-        datetime.date(start.year + (start.month - 1 + i) // 12, (start.month - 1 + i) % 12 + 1, 1)
-        for i in range(12)
-    ]
-
-
-def month_label(month: datetime.date) -> str:
-    return date_format(month, "M Y")
 
 
 def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:

@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import KeyAccount
+from kam.fiscal import plan_months
 from kam.models import User
 
 from ..models import (
@@ -30,7 +31,7 @@ from ..models import (
     SwotItem,
 )
 from ..signals import figures_changed
-from .goals import monthly_values, plan_months
+from .goals import monthly_values
 from .plans import plan_create
 
 CENT = Decimal("0.01")

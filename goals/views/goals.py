@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.fiscal import plan_months
+
 from ..access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.goals import GoalForm, MonthlyTargetsForm, SpreadForm
 from ..models import AccountPlan, Goal
@@ -55,7 +57,7 @@ def _render_detail(
     editable = can_edit_plan(request.user, plan)
     grid = None
     if goal.is_quantitative:
-        months = services.plan_months(plan.fiscal_year)
+        months = plan_months(plan.fiscal_year)
         if form is not None and form.errors:
             grid = selectors.target_grid(goal=goal, values=form.posted_values())
         else:
@@ -120,7 +122,7 @@ def goal_targets(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     goal = _get_goal(plan, goal_pk)
     if not goal.is_quantitative:
         raise Http404("A qualitative goal has no monthly targets.")
-    months = services.plan_months(plan.fiscal_year)
+    months = plan_months(plan.fiscal_year)
     action = request.POST.get("action", "save")
     spread_form = None
     if action in ("spread_even", "spread_profile"):

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
+from kam.fiscal import fiscal_year_for
 
 from ..access import can_create_plan, can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.plans import PlanCreateForm, StatusQuoForm, SwotItemForm
-from ..models import AccountPlan, fiscal_year_for
+from ..models import AccountPlan
 from ..selectors import plans as selectors
 from ..services import plans as services
 

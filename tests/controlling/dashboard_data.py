@@ -9,7 +9,8 @@ from django.utils import timezone
 from accounts.models import KeyAccount
 from controlling.models import Actual, Deviation, GoalResult, GoalState, GoalStatus, Notification
 from controlling.services.figures import figures_refresh
-from goals.models import KPIDefinition, fiscal_year_for
+from goals.models import KPIDefinition
+from kam.fiscal import fiscal_year_for
 from tests import factories
 
 # Calendar fiscal years (the tests set KAM_FISCAL_YEAR_START_MONTH = 1): the current one, so

@@ -26,8 +26,8 @@ from controlling.models import (
     GoalStatus,
 )
 from controlling.services import exports
-from goals.models import fiscal_year_for
 from kam import workbooks
+from kam.fiscal import fiscal_year_for
 from tests import factories
 from tests.controlling.dashboard_data import refresh_figures
 

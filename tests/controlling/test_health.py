@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from controlling.models import GoalState, GoalStatus, HealthWeights
 from controlling.selectors.health import account_health
-from goals.models import KPIDefinition, fiscal_year_for
+from goals.models import KPIDefinition
+from kam.fiscal import fiscal_year_for
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from controlling.models import Actual, Deviation, GoalRating, GoalResult, GoalState, GoalStatus
 from controlling.services.engine import compute_goals
-from goals.models import MonthlyTarget, PlanStatus, fiscal_year_for
-from goals.services.goals import plan_months
+from goals.models import MonthlyTarget, PlanStatus
+from kam.fiscal import fiscal_year_for, plan_months
 from tests.factories import (
     AccountPlanFactory,
     FrameRuleFactory,

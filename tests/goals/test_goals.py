@@ -17,13 +17,8 @@ from django.urls import reverse
 from goals import urls as goal_urls
 from goals.forms.goals import GoalForm
 from goals.models import AccountPlan, Goal, KPIDefinition, MonthlyTarget, PlanStatus
-from goals.services.goals import (
-    goal_save,
-    plan_months,
-    spread_amounts,
-    targets_save,
-    targets_spread,
-)
+from goals.services.goals import goal_save, spread_amounts, targets_save, targets_spread
+from kam.fiscal import plan_months
 from tests import factories
 
 D = Decimal

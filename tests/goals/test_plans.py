@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from accounts.models import AccountStatus
 from goals import urls as goal_urls
-from goals.models import AccountPlan, PlanStatus, SwotItem, fiscal_year_for
+from goals.models import AccountPlan, PlanStatus, SwotItem
 from goals.selectors.plans import swot_grid
 from goals.services.plans import plan_create
+from kam.fiscal import fiscal_year_for
 from tests import factories
 
 DUPLICATE = "This account already has a plan for this fiscal year."
