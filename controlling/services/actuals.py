@@ -7,12 +7,12 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount
 from controlling.models import Actual, ActualSource
 from controlling.selectors.actuals import cell_key
 from controlling.services.runs import recompute_request
+from controlling.services.upsert import actuals_write
 from goals.models import KPIDefinition
 from kam.fiscal import fiscal_year_for, month_label, plan_months
 from kam.models import User
@@ -75,49 +75,21 @@ def actuals_save(
 
     with transaction.atomic():
         existing = {
-            (actual.kpi_id, actual.month): actual
+            (actual.account_id, actual.kpi_id, actual.month): actual
             for actual in Actual.objects.select_for_update().filter(
                 account=account,
                 kpi_id__in={kpi_id for kpi_id, _month in values},
                 month__in={month for _kpi, month in values},
             )
         }
-        now = timezone.now()
-        created, changed, deleted = [], [], False
-        for (kpi_id, month), value in values.items():
-            actual = existing.get((kpi_id, month))
-            if value is None:
-                if actual is not None:
-                    actual.delete()  # one by one, so each deletion is in the history
-                    deleted = True
-                continue
-            if actual is None:
-                created.append(
-                    Actual(
-                        account=account,
-                        kpi_id=kpi_id,
-                        month=month,
-                        value=value,
-                        source=ActualSource.ENTERED,
-                        entered_by=user,
-                    )
-                )
-            elif actual.value != value or actual.source != ActualSource.ENTERED:
-                actual.value = value
-                actual.source = ActualSource.ENTERED
-                actual.entered_by = user
-                actual.updated_at = now  # bulk_update skips auto_now
-                changed.append(actual)
-        # In bulk, with their history rows, so a grid of many KPIs costs a fixed number of
-        # queries.
-        if created:
-            bulk_create_with_history(created, Actual, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed,
-                Actual,
-                ["value", "source", "entered_by", "updated_at"],
-                default_user=user,
-            )
+        created, changed, deleted = actuals_write(
+            values={
+                (account.pk, kpi_id, month): value for (kpi_id, month), value in values.items()
+            },
+            existing=existing,
+            source=ActualSource.ENTERED,
+            user=user,
+            now=timezone.now(),
+        )
         if created or changed or deleted:
             recompute_request(account_ids=[account.pk], reason="actuals entered")

@@ -14,10 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount, Stakeholder
 from controlling.models import Actual, ActualSource
+from controlling.services.upsert import ActualKey, actuals_write
 from goals.models import AccountPlan, KPIDefinition, Measure, Source
 from goals.selectors.selling import dimension_metrics
 from kam.fiscal import fiscal_year_for
@@ -152,69 +152,25 @@ def _write(
 ) -> RefreshResult:
     """Upsert `values` as computed actuals and delete computed actuals of the refreshed KPIs
     that have no value any more; unchanged rows are left alone, so a repeat writes nothing."""
-    now = timezone.now()
     with transaction.atomic():
         existing = {
-            (actual.account_id, actual.kpi_id): actual
+            (actual.account_id, actual.kpi_id, month): actual
             for actual in Actual.objects.select_for_update().filter(
                 account_id__in=ids, kpi_id__in=kpi_ids, month=month
             )
         }
-        created, changed, stale = [], [], []
-        for key, value in values.items():
-            actual = existing.get(key)
-            if actual is None:
-                created.append(
-                    Actual(
-                        account_id=key[0],
-                        kpi_id=key[1],
-                        month=month,
-                        value=value,
-                        source=ActualSource.COMPUTED,
-                    )
-                )
-            elif actual.value != value or actual.source != ActualSource.COMPUTED:
-                actual.value = value
-                actual.source = ActualSource.COMPUTED
-                actual.entered_by = None
-                actual.updated_at = now  # bulk_update skips auto_now
-                changed.append(actual)
+        wanted: dict[ActualKey, Decimal | None] = {
+            (account_id, kpi_id, month): value for (account_id, kpi_id), value in values.items()
+        }
         for key, actual in existing.items():
-            if key not in values and actual.source == ActualSource.COMPUTED:
-                stale.append(actual)
-        if created:
-            bulk_create_with_history(created, Actual, batch_size=BATCH, default_date=now)
-        if changed:
-            bulk_update_with_history(
-                changed,
-                Actual,
-                ["value", "source", "entered_by", "updated_at"],
-                batch_size=BATCH,
-                default_date=now,
-            )
-        if stale:
-            _delete_with_history(stale, now)
+            if key not in wanted and actual.source == ActualSource.COMPUTED:
+                wanted[key] = None  # no value any more
+        created, changed, stale = actuals_write(
+            values=wanted,
+            existing=existing,
+            source=ActualSource.COMPUTED,
+            user=None,
+            now=timezone.now(),
+            batch_size=BATCH,
+        )
     return RefreshResult(len(created), len(changed), len(stale))
-
-
-def _delete_with_history(actuals: list[Actual], now: datetime.datetime) -> None:
-    """Delete in one query and record the deletions in bulk (simple_history would write one
-    history row per deleted object from its signal)."""
-    History = Actual.history.model
-    History.objects.bulk_create(
-        [
-            History(
-                history_date=now,
-                history_type="-",
-                history_user=None,
-                history_change_reason="",
-                **{
-                    field.attname: getattr(actual, field.attname)
-                    for field in History.tracked_fields
-                },
-            )
-            for actual in actuals
-        ],
-        batch_size=BATCH,
-    )
-    Actual.objects.filter(pk__in=[actual.pk for actual in actuals])._raw_delete(Actual.objects.db)

@@ -10,13 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount
 from controlling.access import can_roll_back_import
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
 from controlling.services.actuals import CENT, MAX_ACTUAL
 from controlling.services.runs import recompute_request
+from controlling.services.upsert import ActualKey, actuals_write
 from goals.models import KPIDefinition
 from kam.models import User
 from kam.tabular import (
@@ -114,6 +114,10 @@ class ImportRow:
     kpi_id: int
     month: datetime.date
     value: Decimal
+
+    @property
+    def key(self) -> ActualKey:
+        return self.account_id, self.kpi_id, self.month
 
 
 @dataclass
@@ -218,52 +222,26 @@ def actuals_import_apply(*, file_name: str, rows: list[ImportRow], user: User) -
             updated_count=len(plan.updated),
             unchanged_count=len(plan.unchanged),
         )
-        now = timezone.now()
-        created = [
-            Actual(
-                account_id=row.account_id,
-                kpi_id=row.kpi_id,
-                month=row.month,
-                value=row.value,
-                source=ActualSource.IMPORTED,
-                entered_by=user,
-            )
-            for row in plan.created
-        ]
+        existing = {(a.account_id, a.kpi_id, a.month): a for _row, a in plan.updated}
+        written = plan.created + [row for row, _actual in plan.updated]
         changes = [
             ActualImportChange(
                 actual_import=actual_import,
                 account_id=row.account_id,
                 kpi_id=row.kpi_id,
                 month=row.month,
-                old_value=None,
+                old_value=getattr(existing.get(row.key), "value", None),
                 new_value=row.value,
             )
-            for row in plan.created
+            for row in written
         ]
-        changed = []
-        for row, actual in plan.updated:
-            changes.append(
-                ActualImportChange(
-                    actual_import=actual_import,
-                    account_id=row.account_id,
-                    kpi_id=row.kpi_id,
-                    month=row.month,
-                    old_value=actual.value,
-                    new_value=row.value,
-                )
-            )
-            actual.value = row.value
-            actual.source = ActualSource.IMPORTED
-            actual.entered_by = user
-            actual.updated_at = now  # bulk_update skips auto_now
-            changed.append(actual)
-        if created:
-            bulk_create_with_history(created, Actual, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed, Actual, ["value", "source", "entered_by", "updated_at"], default_user=user
-            )
+        actuals_write(
+            values={row.key: row.value for row in written},
+            existing=existing,
+            source=ActualSource.IMPORTED,
+            user=user,
+            now=timezone.now(),
+        )
         ActualImportChange.objects.bulk_create(changes)
         recompute_request(
             account_ids={change.account_id for change in changes},
@@ -305,20 +283,16 @@ def actuals_import_rollback(*, actual_import: ActualImport, user: User) -> None:
                 % {"count": conflicts}
             )
         now = timezone.now()
-        restored = []
-        for change in changes:
-            actual = existing[(change.account_id, change.kpi_id, change.month)]
-            if change.old_value is None:
-                actual.delete()  # one by one, so each deletion is in the history
-            else:
-                actual.value = change.old_value
-                actual.entered_by = user
-                actual.updated_at = now
-                restored.append(actual)
-        if restored:
-            bulk_update_with_history(
-                restored, Actual, ["value", "entered_by", "updated_at"], default_user=user
-            )
+        actuals_write(
+            values={
+                (change.account_id, change.kpi_id, change.month): change.old_value
+                for change in changes
+            },
+            existing=existing,
+            source=None,  # a restored value keeps its source
+            user=user,
+            now=now,
+        )
         actual_import.status = ImportStatus.ROLLED_BACK
         actual_import.rolled_back_at = now
         actual_import.rolled_back_by = user

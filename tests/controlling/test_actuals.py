@@ -100,7 +100,7 @@ def test_entering_actuals_keeps_their_history(account, revenue, owner):
     assert list(history.values_list("history_type", "value", "history_user")) == [
         ("+", D("5.00"), owner.pk),
         ("~", D("6.00"), owner.pk),
-        ("-", D("6.00"), None),
+        ("-", D("6.00"), owner.pk),  # who emptied the cell, too
     ]
 
 
