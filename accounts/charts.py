@@ -1,11 +1,13 @@
 """The portfolio matrix as a Chart.js bubble chart and its table (see kam/charts.py)."""
 
+from collections.abc import Callable, Sequence
+
 from django.utils.translation import gettext as _
 
 from kam.charts import ChartTable, Column, Row, bubble_radii
 
 from .models import PORTFOLIO_MIDPOINT, PortfolioQuadrant
-from .selectors import PortfolioMatrix
+from .selectors import PortfolioMatrix, PortfolioPosition
 
 QUADRANT_COLOURS = {
     PortfolioQuadrant.STRATEGIC: "25, 135, 84",
@@ -98,6 +100,17 @@ def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
         size_label=matrix.size_label,
         quadrant_colour=lambda q: f"rgba({QUADRANT_COLOURS[q]}, 0.06)",
     )
+    return config, portfolio_table(matrix.positions, matrix.size_label)
+
+
+def portfolio_table(
+    positions: Sequence[PortfolioPosition],
+    size_label: str,
+    extra_columns: Sequence[Column] = (),
+    extra_cells: Callable[[PortfolioPosition], list] = lambda position: [],
+) -> ChartTable:
+    """The matrix as a table (for screen readers and without JavaScript): one row per account
+    by quadrant and name, its scores and size, then the caller's own columns."""
     columns = [
         Column(_("Key account")),
         Column(_("Quadrant")),
@@ -105,19 +118,22 @@ def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
         Column(_("Account attractiveness"), decimals=0),
         Column(_("Relative strength"), decimals=0),
     ]
-    if matrix.size_label:
-        columns.append(Column(matrix.size_label, decimals=0))
-    rows = []
+    if size_label:
+        columns.append(Column(size_label, decimals=0))
     order = list(PortfolioQuadrant)
-    for p in sorted(matrix.positions, key=lambda p: (order.index(p.quadrant), p.account.name)):
-        cells = [
-            p.account.name,
-            p.quadrant.label,
-            str(p.account.owner),
-            p.account.attractiveness,
-            p.account.relative_strength,
-        ]
-        if matrix.size_label:
-            cells.append(p.size)
-        rows.append(Row(cells, url=p.account.get_absolute_url()))
-    return config, ChartTable(columns, rows)
+    rows = [
+        Row(
+            [
+                p.account.name,
+                p.quadrant.label,
+                str(p.account.owner),
+                p.account.attractiveness,
+                p.account.relative_strength,
+                *([p.size] if size_label else []),
+                *extra_cells(p),
+            ],
+            url=p.account.get_absolute_url(),
+        )
+        for p in sorted(positions, key=lambda p: (order.index(p.quadrant), p.account.name))
+    ]
+    return ChartTable([*columns, *extra_columns], rows)

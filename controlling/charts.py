@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.charts import bubble, matrix_config, sized_positions
+from accounts.charts import bubble, matrix_config, portfolio_table, sized_positions
 from accounts.models import PortfolioQuadrant
 from accounts.selectors import PortfolioMatrix
 from controlling.models import GoalStatus
@@ -83,34 +83,13 @@ def portfolio_chart(
         size_label=size_label,
         quadrant_colour=lambda q: f"rgba(108, 117, 125, {0.05 if q in diagonal else 0.1})",
     )
-    columns = [
-        Column(_("Key account")),
-        Column(_("Quadrant")),
-        Column(_("Key account manager")),
-        Column(_("Account attractiveness"), decimals=0),
-        Column(_("Relative strength"), decimals=0),
-        Column(size_label, decimals=0),
-        Column(_("Goal attainment (%)"), decimals=1),
-        Column(_("Attainment band")),
-    ]
-    order = list(PortfolioQuadrant)
-    rows = [
-        Row(
-            [
-                p.account.name,
-                p.quadrant.label,
-                str(p.account.owner),
-                p.account.attractiveness,
-                p.account.relative_strength,
-                p.size,
-                percent_of(p),
-                labels[bands.status(percent_of(p))],
-            ],
-            url=p.account.get_absolute_url(),
-        )
-        for p in sorted(matrix.positions, key=lambda p: (order.index(p.quadrant), p.account.name))
-    ]
-    return config, ChartTable(columns, rows)
+    table = portfolio_table(
+        matrix.positions,
+        size_label,
+        [Column(_("Goal attainment (%)"), decimals=1), Column(_("Attainment band"))],
+        lambda p: [percent_of(p), labels[bands.status(percent_of(p))]],
+    )
+    return config, table
 
 
 def funnel_chart(steps: list[FunnelStep]) -> tuple[dict, ChartTable]:
