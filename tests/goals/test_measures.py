@@ -20,7 +20,14 @@ from accounts.models import AccountStatus
 from goals import urls as goal_urls
 from goals.models import AccountPlan, Goal, Measure, MeasureStatus
 from goals.selectors.measures import bar_position, frame_summary, measure_timeline
-from goals.services.measures import measure_create, measure_progress_update
+from goals.services.goals import goal_delete
+from goals.services.measures import (
+    measure_create,
+    measure_delete,
+    measure_progress_update,
+    measure_update,
+)
+from goals.signals import measures_changed
 from tests import factories
 
 DUE_BEFORE_START = "The due date cannot be before the start date."
@@ -309,6 +316,50 @@ def test_service_refuses_a_goal_of_another_plan(plan, owner):
         )
     assert "goals" in error.value.message_dict
     assert not Measure.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_measure_writes_announce_the_measures_and_the_goals_just_linked(plan, owner):
+    """controlling closes deviations from `measures_changed`; every service writing measures
+    or their links sends it, inside its own transaction (no test transaction around here)."""
+    first, second = factories.GoalFactory.create_batch(2, plan=plan)
+    goal_ids = [first.pk, second.pk]
+    received = []
+
+    def receiver(sender, measure_ids, goal_ids, **kwargs):
+        assert connection.in_atomic_block
+        received.append((sender, measure_ids, goal_ids))
+
+    measures_changed.connect(receiver)
+    try:
+        measure = measure_create(
+            plan=plan,
+            goals=[first],
+            user=owner,
+            title="x",
+            instrument="product",
+            owner=owner,
+            start_date=datetime.date(2027, 1, 1),
+            due_date=datetime.date(2027, 2, 1),
+        )
+        ids = [measure.pk]
+        measure_update(measure=measure, goals=[first, second], user=owner, title="y")
+        measure_update(measure=measure, goals=[second], user=owner)
+        measure_progress_update(
+            measure=measure, status="in_progress", progress=10, actual_cost=D("0"), user=owner
+        )
+        goal_delete(goal=second)
+        measure_delete(measure=measure, user=owner)
+    finally:
+        measures_changed.disconnect(receiver)
+    assert received == [
+        (Measure, ids, goal_ids[:1]),
+        (Measure, ids, goal_ids[1:]),
+        (Measure, ids, []),
+        (Measure, ids, []),
+        (Goal, ids, []),
+        (Measure, ids, []),
+    ]
 
 
 def test_owner_is_limited_to_account_owner_and_team(client, owner, team_member, outsider, plan):
