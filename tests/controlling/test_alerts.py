@@ -25,6 +25,7 @@ from controlling.models import (
 from goals.models import Goal, Measure, MonthlyTarget
 from goals.services import measures as measure_services
 from goals.signals import measures_changed
+from tests import access
 from tests.factories import (
     AccountPlanFactory,
     GoalFactory,
@@ -592,25 +593,18 @@ def detail_url(deviation) -> str:
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("owner", 200), ("team_member", 200), ("leadership", 200), ("outsider", 404)],
+    access.account_page_answers(method="get", read=True),
 )
 def test_the_deviation_page_is_visible_with_its_account(
-    client, request, deviation, persona, status
+    client, login_as, deviation, persona, status
 ):
-    client.force_login(request.getfixturevalue(persona))
-    assert client.get(detail_url(deviation)).status_code == status
+    login_as(persona)
+    assert access.answer(client.get(detail_url(deviation))) == status
 
 
-def test_anonymous_visitors_are_sent_to_the_login(client, deviation):
-    response = client.get(detail_url(deviation))
-    assert response.status_code == 302
-    assert "/auth/login/" in response["Location"]
-
-
-@pytest.mark.parametrize("persona", ["owner", "team_member", "administrator"])
-def test_the_account_team_comments_on_a_deviation(client, request, deviation, persona):
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
+@pytest.mark.parametrize("persona", access.EDITORS)
+def test_the_account_team_comments_on_a_deviation(client, login_as, deviation, persona):
+    user = login_as(persona)
     response = client.post(detail_url(deviation), {"text": "Customer postponed a big order."})
     assert response.status_code == 302
     comment = DeviationComment.objects.get()
@@ -914,12 +908,13 @@ URLS = [
     ("notification_read", "post"),
 ]
 EXPECTED = {
-    # persona: status per URLS entry; the notification is the owner's
+    # persona: answer per URLS entry; the notification is the owner's
     "owner": [200, 200, 302, 200, 302, 302],
     "team_member": [200, 200, 302, 200, 302, 404],
     "administrator": [200, 200, 302, 200, 302, 404],
     "leadership": [200, 200, 403, 200, 302, 404],
     "outsider": [200, 404, 404, 200, 302, 404],
+    "anonymous": [access.LOGIN] * len(URLS),
 }
 
 
@@ -934,15 +929,8 @@ def request_url(client, name: str, method: str, deviation):
     return client.post(target, {"text": "Order moved to next quarter."})
 
 
-@pytest.mark.parametrize("persona", list(EXPECTED))
-def test_every_url_for_every_persona(client, request, persona, deviation):
-    client.force_login(request.getfixturevalue(persona))
-    statuses = [request_url(client, name, method, deviation).status_code for name, method in URLS]
-    assert statuses == EXPECTED[persona]
-
-
-def test_every_url_sends_anonymous_visitors_to_the_login(client, deviation):
-    for name, method in URLS:
-        response = request_url(client, name, method, deviation)
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+@pytest.mark.parametrize("persona", access.PERSONAS)
+def test_every_url_for_every_persona(client, login_as, persona, deviation):
+    login_as(persona)
+    answers = [access.answer(request_url(client, name, method, deviation)) for name, method in URLS]
+    assert answers == EXPECTED[persona]
