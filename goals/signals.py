@@ -7,3 +7,12 @@ from django.dispatch import Signal
 # `account_ids` (a list of key account ids) and `reason` (a short text for the operator);
 # controlling marks the accounts and recomputes them once the transaction commits.
 figures_changed = Signal()
+
+# Measures were written through goals' services: created, changed (their fields or goals),
+# deleted, or unlinked from a deleted goal (`measure_ids`, a list of measure ids); `goal_ids`
+# lists the goals this write linked them to (links made now, empty when none was made).
+# Sent inside the writing transaction, after the rows and their history are written;
+# controlling closes the deviations that countermeasures among them answer. Writes outside
+# the services (bulk_create, queryset updates, raw SQL) send nothing, and neither does
+# Django's post_save or m2m_changed carry this flow.
+measures_changed = Signal()

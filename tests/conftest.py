@@ -1,4 +1,5 @@
-"""Shared fixtures: the five personas of every access test, and the real services.
+"""Shared fixtures: the five personas of every access test (with the anonymous visitor; see
+tests/access.py), and the real services.
 
 Service tests skip on a machine without PostgreSQL or Redis, and fail when CI=true, so CI
 cannot go green by skipping them.
@@ -55,6 +56,32 @@ def leadership(db):
 @pytest.fixture
 def administrator(db):
     return factories.AdminFactory(username="administrator")
+
+
+@pytest.fixture
+def user_of(request):
+    """The user of a persona of tests.access.PERSONAS, by name (None for "anonymous")."""
+
+    def user(persona: str):
+        return None if persona == "anonymous" else request.getfixturevalue(persona)
+
+    return user
+
+
+@pytest.fixture
+def login_as(client, user_of):
+    """Log the test client in as a persona of tests.access.PERSONAS (out, for "anonymous");
+    returns the persona's user."""
+
+    def login(persona: str):
+        user = user_of(persona)
+        if user is None:
+            client.logout()
+        else:
+            client.force_login(user)
+        return user
+
+    return login
 
 
 @pytest.fixture

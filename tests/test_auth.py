@@ -4,6 +4,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from kam.models import User
+from tests import access
 
 PASSWORD = "secret-pass-123"  # tests.factories.UserFactory's password
 NEW_PASSWORD = "Kundenplan-2031-Retrofit"
@@ -70,10 +71,7 @@ def test_logout_is_a_post_and_ends_the_session(client, owner):
 
 
 def test_the_password_change_page_needs_a_login(client, db):
-    response = client.get(reverse("password_change"))
-
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert access.answer(client.get(reverse("password_change"))) == access.LOGIN
 
 
 def test_a_wrong_old_password_is_refused(client, owner):

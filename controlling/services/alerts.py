@@ -8,11 +8,12 @@ open until a countermeasure is recorded; deviations left open too long escalate.
   owner (one notification each, one if they are the same person). A fixed number of queries,
   however many goals the accounts have.
 - A deviation closes when a countermeasure (a measure flagged `is_countermeasure`) linked to
-  its goal is recorded at or after the worsening. goals must not import controlling, so the
-  receivers below react to goals' own signals (connected in ControllingConfig.ready): a
-  link made now closes at once; a save is judged by the measure's history
-  (`deviations_close`), which `alerts_raise` also applies to catch what the signals could
-  not see (a deviation being opened in another transaction at the time).
+  its goal is recorded at or after the worsening. goals must not import controlling, so its
+  measure services send `goals.signals.measures_changed`, and the receiver below (connected
+  in ControllingConfig.ready) closes: a link made now at once; a save is judged by the
+  measure's history (`deviations_close`), which `alerts_raise` also applies to catch what
+  the signal could not see (a deviation being opened in another transaction at the time, or
+  a measure written outside goals' services).
 - `deviations_escalate()` (daily task) escalates deviations open longer than
   KAM_DEVIATION_ESCALATION_DAYS once, to every active leadership user.
 - Mails go out after the transaction commits (`notifications_email`), one per recipient and
@@ -140,38 +141,40 @@ def _close(answered: dict[int, int]) -> int:
 
 
 def _close_linked(*, goal_ids: Iterable[int], measure_ids: Iterable[int]) -> int:
-    """These measures have just been linked to these goals: the countermeasures among them
-    answer every open deviation of the goals. Needs no history, as the link is made now."""
-    answers = sorted(
-        Measure.objects.filter(pk__in=list(measure_ids), is_countermeasure=True).values_list(
-            "pk", flat=True
-        )
+    """These measures have just been linked to these goals: a countermeasure among them
+    answers every open deviation of the goals it is linked to (the oldest one when several
+    are). Needs no history, as the link is made now."""
+    goal_ids = list(goal_ids)
+    if not goal_ids:
+        return 0
+    links = Measure.goals.through.objects.filter(
+        goal_id__in=goal_ids, measure_id__in=list(measure_ids), measure__is_countermeasure=True
+    )
+    answers = dict(
+        links.values("goal_id").annotate(first=Min("measure_id")).values_list("goal_id", "first")
     )
     if not answers:
         return 0
-    open_ = Deviation.objects.filter(goal_id__in=list(goal_ids), closed_at__isnull=True)
-    return _close(dict.fromkeys(open_.values_list("pk", flat=True), answers[0]))
+    open_ = Deviation.objects.filter(goal_id__in=answers, closed_at__isnull=True)
+    return _close({pk: answers[goal] for pk, goal in open_.values_list("pk", "goal_id")})
 
 
-def measure_saved_receiver(sender, instance: Measure, raw: bool = False, **kwargs) -> None:
-    """post_save of goals.Measure: a measure flagged as countermeasure closes its goals'
-    deviations (the history record of this save is written before, by simple-history)."""
-    if raw or not instance.is_countermeasure:
-        return
-    deviations_close(goal_ids=instance.goals.values_list("pk", flat=True))
-
-
-def measure_goals_changed_receiver(
-    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+def measures_changed_receiver(
+    sender, measure_ids: list[int], goal_ids: list[int], **kwargs
 ) -> None:
-    """m2m_changed of Measure.goals: linking a countermeasure to goals closes their
-    deviations, from either side of the relation."""
-    if action != "post_add" or not pk_set:
-        return
-    if reverse:  # goal.measures.add(...): instance is the goal
-        _close_linked(goal_ids=[instance.pk], measure_ids=pk_set)
-    elif instance.is_countermeasure:
-        _close_linked(goal_ids=pk_set, measure_ids=[instance.pk])
+    """goals.signals.measures_changed, sent inside goals' writing transaction once the
+    measures, their links and their history are written: the countermeasures among them
+    close the deviations of the goals just linked to them at once, and are judged by their
+    history for the goals they were linked to before (a measure newly flagged closes, one
+    merely updated does not). Deleted measures close nothing."""
+    _close_linked(goal_ids=goal_ids, measure_ids=measure_ids)
+    linked_before = set(
+        Measure.goals.through.objects.filter(
+            measure_id__in=list(measure_ids), measure__is_countermeasure=True
+        ).values_list("goal_id", flat=True)
+    ) - set(goal_ids)
+    if linked_before:
+        deviations_close(goal_ids=linked_before)
 
 
 # --- raising ----------------------------------------------------------------------------------

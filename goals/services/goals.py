@@ -12,7 +12,7 @@ from accounts.models import Stakeholder
 from kam.fiscal import month_label, plan_months
 
 from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile
-from ..signals import figures_changed
+from ..signals import figures_changed, measures_changed
 
 CENT = Decimal("0.01")
 # money_field: 14 digits, 2 of them decimals.
@@ -37,7 +37,11 @@ def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:
 
 def goal_delete(*, goal: Goal) -> None:
     """Delete a goal with its monthly targets; measures lose only the link to it."""
-    goal.delete()
+    with transaction.atomic():
+        measure_ids = list(goal.measures.values_list("pk", flat=True))
+        goal.delete()
+        if measure_ids:
+            measures_changed.send(Goal, measure_ids=measure_ids, goal_ids=[])
 
 
 def spread_amounts(total: Decimal, weights: Sequence[int | float | Decimal]) -> list[Decimal]:

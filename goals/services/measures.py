@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kam.models import User
 
 from ..models import AccountPlan, Goal, Measure, MeasureStatus
-from ..signals import figures_changed
+from ..signals import figures_changed, measures_changed
 
 FOREIGN_GOAL = _("Only goals of this plan can be linked to its measures.")
 
@@ -22,6 +22,11 @@ def _apply_done_rule(measure: Measure) -> None:
 def _costs_changed(plan: AccountPlan, reason: str) -> None:
     # Costs, budgets and countermeasures are on the leadership dashboard's figures.
     figures_changed.send(Measure, account_ids=[plan.account_id], reason=reason)
+
+
+def _measure_changed(measure_id: int, linked: Iterable[Goal] = ()) -> None:
+    # Controlling closes the deviations a countermeasure answers; goals never imports it.
+    measures_changed.send(Measure, measure_ids=[measure_id], goal_ids=[g.pk for g in linked])
 
 
 def _check_goals(plan: AccountPlan, goals: Iterable[Goal]) -> list[Goal]:
@@ -43,6 +48,7 @@ def measure_create(
     measure._history_user = user
     measure.save()
     measure.goals.set(goals)
+    _measure_changed(measure.pk, linked=goals)
     _costs_changed(plan, "measure added")
     return measure
 
@@ -50,6 +56,7 @@ def measure_create(
 @transaction.atomic
 def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fields) -> Measure:
     goals = _check_goals(measure.plan, goals)
+    before = set(measure.goals.values_list("pk", flat=True))
     for name, value in fields.items():
         setattr(measure, name, value)
     _apply_done_rule(measure)
@@ -57,6 +64,7 @@ def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fie
     measure._history_user = user
     measure.save()
     measure.goals.set(goals)
+    _measure_changed(measure.pk, linked=[goal for goal in goals if goal.pk not in before])
     _costs_changed(measure.plan, "measure changed")
     return measure
 
@@ -64,10 +72,13 @@ def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fie
 @transaction.atomic
 def measure_delete(*, measure: Measure, user: User) -> None:
     measure._history_user = user
+    measure_id = measure.pk
     measure.delete()
+    _measure_changed(measure_id)
     _costs_changed(measure.plan, "measure deleted")
 
 
+@transaction.atomic
 def measure_progress_update(
     *,
     measure: Measure,
@@ -87,6 +98,7 @@ def measure_progress_update(
     measure.full_clean()
     measure._history_user = user
     measure.save(update_fields=["status", "progress", "actual_cost"])
+    _measure_changed(measure.pk)
     _costs_changed(measure.plan, "measure progress")
     return measure
 

@@ -30,7 +30,7 @@ from ..models import (
     MonthlyTarget,
     SwotItem,
 )
-from ..signals import figures_changed
+from ..signals import figures_changed, measures_changed
 from .goals import monthly_values
 from .plans import plan_create
 
@@ -229,6 +229,8 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
     open_measures = plan.measures.exclude(
         status__in=[MeasureStatus.DONE, MeasureStatus.CANCELLED]
     ).prefetch_related("goals")
+    measure_ids: list[int] = []
+    linked: set[int] = set()
     for source in open_measures:
         measure = Measure(
             plan=new,
@@ -242,6 +244,11 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
             is_countermeasure=source.is_countermeasure,
         )
         measure.save()
-        measure.goals.set([copies[g.pk] for g in source.goals.all() if g.pk in copies])
+        measure_goals = [copies[g.pk] for g in source.goals.all() if g.pk in copies]
+        measure.goals.set(measure_goals)
+        measure_ids.append(measure.pk)
+        linked.update(goal.pk for goal in measure_goals)
+    if measure_ids:
+        measures_changed.send(Measure, measure_ids=measure_ids, goal_ids=sorted(linked))
     figures_changed.send(AccountPlan, account_ids=[plan.account_id], reason="plan copied")
     return new

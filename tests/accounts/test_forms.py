@@ -207,8 +207,8 @@ def test_the_relationship_owner_is_the_account_owner_or_a_team_member(
 
 
 @pytest.mark.parametrize("persona", ["owner", "team_member"])
-def test_the_account_owner_or_a_team_member_can_own_a_relationship(request, account, persona):
-    user = request.getfixturevalue(persona)
+def test_the_account_owner_or_a_team_member_can_own_a_relationship(user_of, account, persona):
+    user = user_of(persona)
 
     form = StakeholderForm(data=stakeholder_data(relationship_owner=user.pk), account=account)
 

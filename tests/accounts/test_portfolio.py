@@ -24,7 +24,7 @@ from accounts.models import (
 )
 from accounts.services import portfolio_result, portfolio_scoring_create
 from kam.charts import ChartTable, Column, Row, bubble_radii
-from tests import factories
+from tests import access, factories
 
 PORTFOLIO_URL = reverse("accounts:portfolio")
 
@@ -264,7 +264,7 @@ def test_without_criteria_the_page_says_how_the_scores_are_set(client, owner, ac
 
 @pytest.mark.parametrize("persona", ["owner", "team_member", "leadership", "administrator"])
 def test_everyone_who_sees_the_account_sees_its_scorings(
-    client, request, persona, owner, account, criteria
+    client, login_as, persona, owner, account, criteria
 ):
     portfolio_scoring_create(
         account=account,
@@ -272,7 +272,7 @@ def test_everyone_who_sees_the_account_sees_its_scorings(
         user=owner,
         note="Visible history",
     )
-    client.force_login(request.getfixturevalue(persona))
+    login_as(persona)
     response = client.get(scoring_url(account))
     assert response.status_code == 200
     assert "Visible history" in response.content.decode()
@@ -290,7 +290,7 @@ def test_an_outsider_gets_404_and_an_anonymous_visitor_the_login(
     client, outsider, account, criteria
 ):
     url = scoring_url(account)
-    assert client.get(url).status_code == 302
+    assert access.answer(client.get(url)) == access.LOGIN
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert client.post(url, form_data(criteria, growth=5, margin=5, fit=5)).status_code == 404
@@ -547,9 +547,7 @@ def test_the_matrix_explains_an_empty_portfolio(client, outsider, account):
 
 
 def test_anonymous_visitors_are_sent_to_the_login(client, db):
-    response = client.get(PORTFOLIO_URL)
-    assert response.status_code == 302
-    assert "/auth/login/" in response.url
+    assert access.answer(client.get(PORTFOLIO_URL)) == access.LOGIN
 
 
 def test_the_matrix_costs_the_same_for_50_accounts_as_for_5(

@@ -26,7 +26,7 @@ from accounts.models import (
     Stakeholder,
 )
 from kam.models import User
-from tests import factories
+from tests import access, factories
 
 CHILD_KINDS = ["site", "stakeholder", "interaction", "market_stage"]
 
@@ -237,16 +237,10 @@ FOREIGN_POSTS = [
 SCOPED_READS = [e for e in READS if e.account_scoped]
 SCOPED_FORMS = [e for e in FORMS if e.account_scoped]
 SCOPED_POSTS = [e for e in POSTS if e.account_scoped]
-EDITORS = ["owner", "team_member", "administrator"]
 
 
 def ids(endpoint: Endpoint) -> str:
     return endpoint.name
-
-
-def login(client, request, persona: str) -> None:
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
 
 
 def post(client, endpoint: Endpoint, world: World):
@@ -269,7 +263,7 @@ def test_anonymous_visitors_are_sent_to_login(client, world, endpoint):
 
     response = client.get(url)
 
-    assert response.status_code == 302
+    assert access.answer(response) == access.LOGIN
     assert response.url == f"{reverse('login')}?next={url}"
 
 
@@ -281,7 +275,7 @@ def test_anonymous_posts_are_sent_to_login_and_change_nothing(client, world, end
 
     response = post(client, endpoint, world)
 
-    assert response.status_code == 302
+    assert access.answer(response) == access.LOGIN
     assert response.url.startswith(f"{reverse('login')}?next=")
     assert snapshot() == before
 
@@ -332,20 +326,20 @@ def test_an_outsider_never_sees_the_account_in_the_list(client, world, outsider,
 # Owner, team member, administrator: full access
 
 
-@pytest.mark.parametrize("persona", EDITORS)
+@pytest.mark.parametrize("persona", access.EDITORS)
 @pytest.mark.parametrize("endpoint", [LIST, *READS, *FORMS], ids=ids)
-def test_editors_open_every_page(client, request, world, persona, endpoint):
-    login(client, request, persona)
+def test_editors_open_every_page(client, login_as, world, persona, endpoint):
+    login_as(persona)
 
     assert client.get(endpoint.url(world)).status_code == 200
 
 
-@pytest.mark.parametrize("persona", EDITORS)
+@pytest.mark.parametrize("persona", access.EDITORS)
 @pytest.mark.parametrize("endpoint", POSTS, ids=ids)
-def test_editors_make_every_change(client, request, world, persona, endpoint):
+def test_editors_make_every_change(client, login_as, world, persona, endpoint):
     if endpoint.prepare:
         endpoint.prepare(world)
-    login(client, request, persona)
+    login_as(persona)
     before = snapshot()
 
     response = post(client, endpoint, world)
@@ -355,8 +349,8 @@ def test_editors_make_every_change(client, request, world, persona, endpoint):
 
 
 @pytest.mark.parametrize("persona", ["owner", "team_member"])
-def test_a_manager_lists_owned_and_team_accounts_only(client, request, world, persona):
-    login(client, request, persona)
+def test_a_manager_lists_owned_and_team_accounts_only(client, login_as, world, persona):
+    login_as(persona)
 
     response = client.get(reverse("accounts:list"))
 
@@ -441,9 +435,9 @@ def test_leadership_is_not_offered_to_create_an_account(client, leadership, owne
 @pytest.mark.parametrize("persona", ["owner", "administrator"])
 @pytest.mark.parametrize("endpoint", FOREIGN_GETS, ids=ids)
 def test_a_child_of_another_account_is_not_found_under_this_account(
-    client, request, world, persona, endpoint
+    client, login_as, world, persona, endpoint
 ):
-    login(client, request, persona)
+    login_as(persona)
 
     assert client.get(endpoint.url(world)).status_code == 404
 
@@ -451,9 +445,9 @@ def test_a_child_of_another_account_is_not_found_under_this_account(
 @pytest.mark.parametrize("persona", ["owner", "administrator"])
 @pytest.mark.parametrize("endpoint", FOREIGN_POSTS, ids=ids)
 def test_a_child_of_another_account_cannot_be_changed_under_this_account(
-    client, request, world, persona, endpoint
+    client, login_as, world, persona, endpoint
 ):
-    login(client, request, persona)
+    login_as(persona)
     before = snapshot()
 
     response = post(client, endpoint, world)
@@ -467,20 +461,20 @@ def test_a_child_of_another_account_cannot_be_changed_under_this_account(
 ARCHIVED_REFUSED_POSTS = [e for e in SCOPED_POSTS if e.name != "restore"]
 
 
-@pytest.mark.parametrize("persona", EDITORS)
+@pytest.mark.parametrize("persona", access.EDITORS)
 @pytest.mark.parametrize("endpoint", SCOPED_FORMS, ids=ids)
-def test_it_refuses_write_forms_of_an_archived_account(client, request, world, persona, endpoint):
+def test_it_refuses_write_forms_of_an_archived_account(client, login_as, world, persona, endpoint):
     archive(world)
-    login(client, request, persona)
+    login_as(persona)
 
     assert client.get(endpoint.url(world)).status_code == 403
 
 
-@pytest.mark.parametrize("persona", EDITORS)
+@pytest.mark.parametrize("persona", access.EDITORS)
 @pytest.mark.parametrize("endpoint", ARCHIVED_REFUSED_POSTS, ids=ids)
-def test_it_refuses_changes_to_an_archived_account(client, request, world, persona, endpoint):
+def test_it_refuses_changes_to_an_archived_account(client, login_as, world, persona, endpoint):
     archive(world)
-    login(client, request, persona)
+    login_as(persona)
     before = snapshot()
 
     response = post(client, endpoint, world)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from controlling.models import Notification
 from controlling.selectors import home
-from tests import factories
+from tests import access, factories
 from tests.controlling.dashboard_data import YEAR, deviation, full_account, state
 
 pytestmark = pytest.mark.django_db
@@ -213,9 +213,7 @@ def test_leadership_has_no_accounts_of_its_own_here(client, leadership, owner):
 
 
 def test_anonymous_visitors_are_sent_to_the_login(client, db):
-    response = client.get(URL)
-    assert response.status_code == 302
-    assert "/auth/login/" in response.url
+    assert access.answer(client.get(URL)) == access.LOGIN
 
 
 def test_lists_paginate_each_on_its_own(client, owner):

@@ -20,7 +20,7 @@ from controlling.services.imports import (
     parse_number,
 )
 from goals.models import KPIDefinition
-from tests import factories
+from tests import access, factories
 
 D = Decimal
 APR = datetime.date(2027, 4, 1)
@@ -356,30 +356,24 @@ def request_url(client, name, method, actual_import, content):
 
 
 EXPECTED = {
-    # persona: status per URLS entry
+    # persona: answer per URLS entry
     "owner": [200, 200, 200, 200, 302],
     "administrator": [200, 200, 200, 200, 302],
     "leadership": [200, 403, 403, 200, 403],
     "outsider": [200, 200, 200, 404, 404],
     "team_member": [200, 200, 200, 404, 404],
+    "anonymous": [access.LOGIN] * len(URLS),
 }
 
 
-@pytest.mark.parametrize("persona", list(EXPECTED))
-def test_every_url_for_every_persona(client, request, persona, owners_import, account):
-    client.force_login(request.getfixturevalue(persona))
-    statuses = [
-        request_url(client, name, method, owners_import, two_rows(account, "1", "2")).status_code
+@pytest.mark.parametrize("persona", access.PERSONAS)
+def test_every_url_for_every_persona(client, login_as, persona, owners_import, account):
+    login_as(persona)
+    answers = [
+        access.answer(request_url(client, name, method, owners_import, two_rows(account, "1", "2")))
         for name, method in URLS
     ]
-    assert statuses == EXPECTED[persona]
-
-
-def test_anonymous_is_sent_to_login(client, owners_import, account):
-    for name, method in URLS:
-        response = request_url(client, name, method, owners_import, two_rows(account))
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+    assert answers == EXPECTED[persona]
 
 
 def test_leadership_cannot_apply(client, leadership, account, owner, revenue):

@@ -16,6 +16,7 @@ from controlling.models import Actual, Deviation, GoalRating, GoalResult, GoalSt
 from controlling.services.engine import compute_goals
 from goals.models import MonthlyTarget, PlanStatus
 from kam.fiscal import fiscal_year_for, plan_months
+from tests import access
 from tests.factories import (
     AccountPlanFactory,
     FrameRuleFactory,
@@ -91,23 +92,11 @@ def cells(html: str, row: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [
-        ("owner", 200),
-        ("team_member", 200),
-        ("leadership", 200),
-        ("administrator", 200),
-        ("outsider", 404),
-    ],
+    access.account_page_answers(method="get", read=True),
 )
-def test_the_page_is_visible_with_the_plans_account(client, request, plan, persona, status):
-    client.force_login(request.getfixturevalue(persona))
-    assert client.get(url(plan)).status_code == status
-
-
-def test_anonymous_visitors_are_sent_to_the_login(client, plan):
-    response = client.get(url(plan))
-    assert response.status_code == 302
-    assert "/auth/login/" in response["Location"]
+def test_the_page_is_visible_with_the_plans_account(client, login_as, plan, persona, status):
+    login_as(persona)
+    assert access.answer(client.get(url(plan))) == status
 
 
 def test_the_plan_steps_and_the_controlling_frame_link_to_the_page(client, plan, owner):
@@ -442,6 +431,7 @@ EXPECTED = {
     "administrator": [200, 302],
     "leadership": [200, 403],
     "outsider": [404, 404],
+    "anonymous": [access.LOGIN, access.LOGIN],
 }
 
 
@@ -451,15 +441,8 @@ def request_url(client, name: str, method: str, goal):
     return rate(client, goal, month=this_month().isoformat(), rating=4)
 
 
-@pytest.mark.parametrize("persona", list(EXPECTED))
-def test_every_url_for_every_persona(client, request, persona, qualitative):
-    client.force_login(request.getfixturevalue(persona))
-    statuses = [request_url(client, name, m, qualitative).status_code for name, m in URLS]
-    assert statuses == EXPECTED[persona]
-
-
-def test_every_url_sends_anonymous_visitors_to_the_login(client, qualitative):
-    for name, method in URLS:
-        response = request_url(client, name, method, qualitative)
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+@pytest.mark.parametrize("persona", access.PERSONAS)
+def test_every_url_for_every_persona(client, login_as, persona, qualitative):
+    login_as(persona)
+    answers = [access.answer(request_url(client, name, m, qualitative)) for name, m in URLS]
+    assert answers == EXPECTED[persona]

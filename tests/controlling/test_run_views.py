@@ -15,7 +15,7 @@ from accounts.models import AccountStatus
 from controlling.models import ControllingRun, GoalResult, RecomputeMark, RunKind, RunState
 from controlling.services import runs
 from goals.models import MonthlyTarget
-from tests import factories
+from tests import access, factories
 
 D = Decimal
 MONTHS = [datetime.date(2027, month, 1) for month in range(1, 13)]
@@ -74,9 +74,9 @@ def polls(html: str) -> bool:
 
 @pytest.mark.parametrize("persona", ["leadership", "administrator"])
 def test_leadership_and_administrators_see_the_runs_and_may_run_now(
-    client, plan, request, persona, django_capture_on_commit_callbacks
+    client, plan, login_as, persona, django_capture_on_commit_callbacks
 ):
-    client.force_login(request.getfixturevalue(persona))
+    user = login_as(persona)
     assert client.get(reverse("controlling:runs")).status_code == 200
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,7 +86,7 @@ def test_leadership_and_administrators_see_the_runs_and_may_run_now(
     assert response.status_code == 302
     assert response.url == reverse("controlling:run_detail", args=[run.pk])
     assert run.kind == RunKind.FULL
-    assert run.requested_by == request.getfixturevalue(persona)
+    assert run.requested_by == user
     # Eager Celery: the run has finished by the time the page is shown.
     page = client.get(response.url).content.decode()
     assert 'data-state="finished"' in page
@@ -96,8 +96,8 @@ def test_leadership_and_administrators_see_the_runs_and_may_run_now(
 
 
 @pytest.mark.parametrize("persona", MANAGERS)
-def test_managers_may_neither_see_the_runs_nor_run_everything(client, plan, request, persona):
-    client.force_login(request.getfixturevalue(persona))
+def test_managers_may_neither_see_the_runs_nor_run_everything(client, plan, login_as, persona):
+    login_as(persona)
 
     assert client.get(reverse("controlling:runs")).status_code == 403
     assert client.post(reverse("controlling:run_start")).status_code == 403
@@ -113,8 +113,7 @@ def test_anonymous_visitors_are_sent_to_login(client, plan):
         client.get(reverse("controlling:run_progress", args=[run.pk])),
         client.post(reverse("controlling:plan_run", args=[plan.pk])),
     ):
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+        assert access.answer(response) == access.LOGIN
     assert ControllingRun.objects.count() == 1
 
 
@@ -295,10 +294,9 @@ def test_an_unknown_run_is_404(client, leadership):
 
 @pytest.mark.parametrize("persona", ["owner", "team_member", "administrator", "leadership"])
 def test_who_may_enter_actuals_or_sees_all_accounts_may_recompute_the_account(
-    client, plan, request, persona, django_capture_on_commit_callbacks
+    client, plan, login_as, persona, django_capture_on_commit_callbacks
 ):
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
+    user = login_as(persona)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("controlling:plan_run", args=[plan.pk]))

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from goals.models import KPIDefinition, MeasureStatus, PlanStatus, PlanTransition
-from tests import factories
+from tests import access, factories
 
 D = Decimal
 
@@ -192,19 +192,11 @@ def test_print_query_count_does_not_grow_with_goals_and_measures(
     assert len(response.context["doc"].measures) == 30
 
 
-@pytest.mark.parametrize("persona", ["owner", "team_member", "leadership", "administrator"])
-def test_everyone_who_sees_the_account_may_print(client, plan, request, persona):
-    client.force_login(request.getfixturevalue(persona))
-    assert client.get(print_url(plan)).status_code == 200
-
-
-def test_outsider_gets_404(client, plan, outsider):
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    access.account_page_answers(method="get", read=True),
+)
+def test_who_may_print_the_plan(client, plan, outsider, login_as, persona, status):
     factories.KeyAccountFactory(owner=outsider)
-    client.force_login(outsider)
-    assert client.get(print_url(plan)).status_code == 404
-
-
-def test_anonymous_is_sent_to_login(client, plan):
-    response = client.get(print_url(plan))
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    login_as(persona)
+    assert access.answer(client.get(print_url(plan))) == status

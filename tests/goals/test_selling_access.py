@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from goals.models import SellingPosition
-from tests import factories
+from tests import access, factories
 
 # (name, method); test_selling.test_every_selling_url_is_covered checks the list is complete.
 GLOBAL_URLS = [
@@ -56,9 +56,7 @@ def stages() -> list:
 
 @pytest.mark.parametrize(("name", "method"), GLOBAL_URLS, ids=IDS)
 def test_anonymous_is_sent_to_login(client, positions, account, name, method):
-    response = call(client, name, method, account)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert access.answer(call(client, name, method, account)) == access.LOGIN
     assert stages() == ["potential", "potential"]
 
 
@@ -70,9 +68,9 @@ def test_leadership_reads_but_may_not_import(client, leadership, positions, acco
     assert stages() == ["potential", "potential"]
 
 
-@pytest.mark.parametrize("persona", ["owner", "team_member", "administrator"])
-def test_the_account_team_and_administrator_import(client, request, positions, account, persona):
-    client.force_login(request.getfixturevalue(persona))
+@pytest.mark.parametrize("persona", access.EDITORS)
+def test_the_account_team_and_administrator_import(client, login_as, positions, account, persona):
+    login_as(persona)
     response = call(client, "selling_import", "post", account)
     assert response.status_code == 200
     assert stages() == ["offered", "potential"]
@@ -100,9 +98,9 @@ def test_an_outsider_cannot_import_into_an_account_they_cannot_see(
     ],
 )
 def test_pipeline_and_export_show_only_visible_accounts(
-    client, request, positions, account, persona, sees_own, sees_outsiders
+    client, login_as, positions, account, persona, sees_own, sees_outsiders
 ):
-    client.force_login(request.getfixturevalue(persona))
+    login_as(persona)
     pipeline = client.get(reverse("goals:pipeline")).content.decode()
     export = client.get(reverse("goals:selling_export")).content.decode()
     assert (account.name in pipeline) is sees_own

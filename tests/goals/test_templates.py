@@ -30,7 +30,7 @@ from goals.models import (
 from goals.selectors.templates import compare_plans
 from goals.services.goals import monthly_values
 from goals.services.templates import default_target, plan_copy, plan_create_from_templates
-from tests import factories
+from tests import access, factories
 
 D = Decimal
 
@@ -846,40 +846,19 @@ def request(client, world, name, args, extra, method):
     return client.get(url + (extra(world) if extra else ""))
 
 
-@pytest.mark.parametrize("persona", ["owner", "team_member", "administrator"])
+@pytest.mark.parametrize("persona", access.PERSONAS)
 @pytest.mark.parametrize(("name", "args", "extra", "method"), URLS, ids=IDS)
-def test_account_team_and_administrator_may_read_and_write(
-    client, world, request_fixture, persona, name, args, extra, method
+def test_every_url_answers_each_persona(
+    client, world, login_as, persona, name, args, extra, method
 ):
-    client.force_login(request_fixture(persona))
-    response = request(client, world, name, args, extra, method)
-    assert response.status_code == (302 if method == "post" else 200)
-
-
-@pytest.mark.parametrize(("name", "args", "extra", "method"), URLS, ids=IDS)
-def test_outsider_gets_404_everywhere(client, world, outsider, name, args, extra, method):
-    client.force_login(outsider)
-    before = snapshot()
-    assert request(client, world, name, args, extra, method).status_code == 404
-    assert snapshot() == before
-
-
-@pytest.mark.parametrize(("name", "args", "extra", "method"), URLS, ids=IDS)
-def test_leadership_reads_but_may_not_write(client, world, leadership, name, args, extra, method):
-    client.force_login(leadership)
-    before = snapshot()
-    response = request(client, world, name, args, extra, method)
-    assert response.status_code == (200 if name in READS else 403)
-    assert snapshot() == before
-
-
-@pytest.mark.parametrize(("name", "args", "extra", "method"), URLS, ids=IDS)
-def test_anonymous_is_sent_to_login(client, world, name, args, extra, method):
-    before = snapshot()
-    response = request(client, world, name, args, extra, method)
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
-    assert snapshot() == before
+    login_as(persona)
+    access.check_account_page(
+        persona,
+        lambda: request(client, world, name, args, extra, method),
+        method=method,
+        read=name in READS,
+        snapshot=snapshot,
+    )
 
 
 @pytest.mark.parametrize("status", [PlanStatus.SUBMITTED, PlanStatus.APPROVED])
@@ -900,8 +879,3 @@ def test_from_template_refuses_an_archived_account(client, world, owner):
     url = reverse("goals:plan_from_template", args=[world.plan.account.pk])
     assert client.post(url, from_template_data(world)).status_code == 403
     assert snapshot() == before
-
-
-@pytest.fixture
-def request_fixture(request):
-    return request.getfixturevalue
