@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -277,6 +278,24 @@ def test_rollback_restores_old_values_and_deletes_created_actuals(account, owner
     actual_import.refresh_from_db()
     assert actual_import.is_rolled_back
     assert actual_import.rolled_back_by == owner and actual_import.rolled_back_at
+
+
+@pytest.mark.parametrize("who", ["team_member", "leadership"])
+def test_the_service_refuses_a_rollback_by_anyone_but_the_importer_or_an_admin(
+    account, owner, revenue, who, request
+):
+    actual_import = apply(two_rows(account), owner)
+    with pytest.raises(PermissionDenied):
+        actuals_import_rollback(actual_import=actual_import, user=request.getfixturevalue(who))
+    assert values(account) == {APR: D("100.00"), MAY: D("200.00")}
+    actual_import.refresh_from_db()
+    assert not actual_import.is_rolled_back
+
+
+def test_an_administrator_rolls_back_anyones_import(account, owner, revenue, administrator):
+    actual_import = apply(two_rows(account), owner)
+    actuals_import_rollback(actual_import=actual_import, user=administrator)
+    assert values(account) == {}
 
 
 def test_rollback_is_refused_after_a_later_manual_change(account, owner, revenue):
