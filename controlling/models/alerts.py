@@ -13,7 +13,7 @@ from .results import GoalStatus
 class Deviation(models.Model):
     """One worsening of a goal's status, open until a countermeasure is recorded for the goal.
 
-    Opened by controlling.alerts.alerts_raise for the status change the controlling run
+    Opened by controlling.services.alerts.alerts_raise for the status change the controlling run
     recorded in GoalState; `opened_for` is that change's time, so one worsening opens one
     deviation however often the run repeats."""
 

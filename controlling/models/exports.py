@@ -22,7 +22,7 @@ EXPORT_START_WITHIN = datetime.timedelta(minutes=15)
 
 class DashboardExport(models.Model):
     """The leadership dashboard's tables as a workbook, written in the background: at
-    10,000 accounts it takes longer than a request should (controlling.exports)."""
+    10,000 accounts it takes longer than a request should (controlling.services.exports)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

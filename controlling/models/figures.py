@@ -12,8 +12,8 @@ from goals.models import PathStage
 
 class AccountFigures(models.Model):
     """What the leadership dashboard adds up, per account and fiscal year, as of the account's
-    last controlling run (controlling.figures.figures_refresh): the dashboard sums one row per
-    account instead of every goal, target, actual and measure of the portfolio.
+    last controlling run (controlling.services.figures.figures_refresh): the dashboard sums one
+    row per account instead of every goal, target, actual and measure of the portfolio.
 
     Rows exist for the years an account has a plan or revenue actuals in. The cumulative
     plan-vs-actual figures follow dashboards.cumulative_series' like-with-like rule already:
@@ -145,7 +145,8 @@ class SellingFigures(models.Model):
 class FiguresVersion(models.Model):
     """One row counting the writes of the dashboard figures: every refresh adds one in its own
     transaction, so what the dashboard added up from them can be kept until the number moves
-    (controlling.dashboard_cache). A row, not the cache: the run writes from a worker process."""
+    (controlling.selectors.dashboard_cache). A row, not the cache: the run writes from a worker
+    process."""
 
     number = models.PositiveBigIntegerField(_("number"), default=0)
 

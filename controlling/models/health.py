@@ -24,7 +24,7 @@ class HealthWeights(models.Model):
     """How much each component counts in the account health score (only the ratio matters).
 
     One row (primary key 1, a check constraint), created by the migration; administrators
-    edit it in the admin. See controlling.health for the components."""
+    edit it in the admin. See controlling.selectors.health for the components."""
 
     SINGLETON_PK = 1
 

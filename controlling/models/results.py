@@ -140,7 +140,7 @@ def ratio_field(verbose_name):
 
 class GoalResult(models.Model):
     """The controlling run's figures of one goal in one month. Written only by
-    controlling.engine.compute_goals; pages read them instead of recomputing."""
+    controlling.services.engine.compute_goals; pages read them instead of recomputing."""
 
     # The unique (goal, month) index serves reads by goal; a second index on goal alone
     # would only slow down the run's bulk writes.

@@ -16,7 +16,7 @@ from controlling.access import can_enter_actuals, can_run_account
 from controlling.models import RecomputeMark
 from controlling.selectors import actuals as selectors
 from controlling.services import actuals
-from controlling.views import runs as views_runs
+from controlling.views.runs import run_for_page
 from goals.access import get_plan_for_user
 from goals.views.plans import plan_context
 
@@ -80,7 +80,7 @@ def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
         error_keys=set(errors),
         entered=entered,
         can_run=can_run_account(request.user, plan),
-        run=views_runs.run_for_page(request),
+        run=run_for_page(request),
         waiting=RecomputeMark.objects.filter(account_id=plan.account_id).exists(),
     )
     template = "controlling/plan_actuals.html"

@@ -14,14 +14,14 @@ from django.views.decorators.http import require_POST
 from controlling.access import can_rate
 from controlling.forms.plan import RatingForm
 from controlling.models import RecomputeMark
-from controlling.selectors import plan as selectors_plan
+from controlling.selectors import plan as plan_selectors
 from controlling.services import ratings
 from goals.access import get_plan_for_user
 from goals.models import AccountPlan, GoalKind
 from goals.views.plans import plan_context
 
 
-def _rating_form(plan_data: selectors_plan.PlanControlling, row, data=None) -> RatingForm:
+def _rating_form(plan_data: plan_selectors.PlanControlling, row, data=None) -> RatingForm:
     months = plan_data.rating_months
     initial = {"month": months[-1].isoformat()} if months else {}
     latest = next((m.rating for m in reversed(row.months) if m.rating is not None), None)
@@ -37,7 +37,7 @@ def plan_controlling(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render(request: HttpRequest, plan: AccountPlan, *, bound=None) -> HttpResponse:
-    data = selectors_plan.plan_controlling(plan=plan)
+    data = plan_selectors.plan_controlling(plan=plan)
     rateable = can_rate(request.user, plan) and bool(data.rating_months)
     forms = {}
     for row in data.goals:
@@ -55,7 +55,7 @@ def _render(request: HttpRequest, plan: AccountPlan, *, bound=None) -> HttpRespo
         )
     chart = table = None
     if selected is not None:
-        chart, table = selectors_plan.goal_chart(selected)
+        chart, table = plan_selectors.goal_chart(selected)
     context = plan_context(
         request,
         plan,
@@ -76,7 +76,7 @@ def goal_rate(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
     if not can_rate(request.user, plan):
         raise PermissionDenied
     goal = get_object_or_404(plan.goals.filter(kind=GoalKind.QUALITATIVE), pk=goal_pk)
-    months = selectors_plan.rating_months(plan, timezone.localdate())
+    months = plan_selectors.rating_months(plan, timezone.localdate())
     form = RatingForm(request.POST, months=months, prefix=f"goal-{goal.pk}")
     if form.is_valid():
         try:
