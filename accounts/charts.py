@@ -1,11 +1,13 @@
 """The portfolio matrix as a Chart.js bubble chart and its table (see kam/charts.py)."""
 
+from typing import Protocol
+
 from django.utils.translation import gettext as _
 
 from kam.charts import ChartTable, Column, Row, bubble_radii
 
 from .models import PORTFOLIO_MIDPOINT, PortfolioQuadrant
-from .selectors import PortfolioMatrix
+from .selectors import PortfolioMatrix, PortfolioPosition
 
 QUADRANT_COLOURS = {
     PortfolioQuadrant.STRATEGIC: "25, 135, 84",
@@ -23,7 +25,14 @@ QUADRANT_AREAS = {
 }
 
 
-def sized_positions(matrix: PortfolioMatrix) -> tuple[list, dict[int, float]]:
+class Positioned(Protocol):
+    """A portfolio matrix as far as its bubbles go: this app's, or the dashboard's."""
+
+    @property
+    def positions(self) -> list[PortfolioPosition]: ...
+
+
+def sized_positions(matrix: Positioned) -> tuple[list, dict[int, float]]:
     """The matrix's positions, larger bubbles first so small ones stay on top, and each
     account's bubble radius."""
     positions = sorted(matrix.positions, key=lambda p: (-float(p.size), p.account.name))

@@ -1,6 +1,7 @@
 """Actuals entered by hand: the plan's grid of KPI x month, saved with history."""
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -27,7 +28,7 @@ MAX_ACTUAL = Decimal("999999999999.99")
 def actuals_save(
     *,
     account: KeyAccount,
-    values: dict[tuple[int, datetime.date], Decimal | None],
+    values: Mapping[tuple[int, datetime.date], Decimal | str | None],
     user: User | None,
     fiscal_year: int | None = None,
 ) -> None:

@@ -195,8 +195,9 @@ def _worsened_states(account_ids: list[int]) -> QuerySet:
             status__in=ALERT_STATUSES,
             status_changed_at__isnull=False,
         )
-        .alias(severity=GoalStatus.severity_expression("status"), before=previous)
-        .filter(severity__gt=F("before"))
+        # Not "severity": GoalState has a property of that name.
+        .alias(status_severity=GoalStatus.severity_expression("status"), before=previous)
+        .filter(status_severity__gt=F("before"))
         .exclude(Exists(opened))
     )
 
