@@ -1,6 +1,7 @@
 # `make run`: the app on http://127.0.0.1:8000 (SQLite, eager Celery, demo data).
-# `make test`: lint, migration check and the whole suite. With CI=true it runs against
-# PostgreSQL and Redis and turns every skipped service test into a failure.
+# `make test`: lint (ruff, import contracts, mypy), migration check and the whole suite. With
+# CI=true it runs against PostgreSQL and Redis and turns every skipped service test into a
+# failure.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -29,6 +30,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=kam.settings.test \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 

@@ -84,7 +84,7 @@ class PortfolioCriterionAdmin(admin.ModelAdmin):
 class PortfolioScoreInline(admin.TabularInline):
     model = PortfolioScore
     extra = 0
-    fields = ["criterion", "score", "weight"]
+    fields = ("criterion", "score", "weight")
     readonly_fields = fields
     can_delete = False
 

@@ -1,6 +1,7 @@
 """The portfolio matrix as a Chart.js bubble chart and its table (see kam/charts.py)."""
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,14 @@ QUADRANT_AREAS = {
 }
 
 
-def sized_positions(matrix: PortfolioMatrix) -> tuple[list, dict[int, float]]:
+class Positioned(Protocol):
+    """A portfolio matrix as far as its bubbles go: this app's, or the dashboard's."""
+
+    @property
+    def positions(self) -> list[PortfolioPosition]: ...
+
+
+def sized_positions(matrix: Positioned) -> tuple[list, dict[int, float]]:
     """The matrix's positions, larger bubbles first so small ones stay on top, and each
     account's bubble radius."""
     positions = sorted(matrix.positions, key=lambda p: (-float(p.size), p.account.name))

@@ -49,7 +49,7 @@ SITES = {
 }
 
 # (name, title, department, buying role, influence, attitude, level, interval, days ago)
-STAKEHOLDERS = {
+STAKEHOLDERS: dict[str, list[tuple[str, str, str, str, int, str, str, int, int | None]]] = {
     "K-10001": [
         ("Dr. Karin Vogt", "COO", "Management", "decider", 5, "supporter", "strategic", 60, 20),
         (
@@ -133,7 +133,7 @@ MARKET_STAGES = {
 
 def load(*, users) -> None:
     today = timezone.localdate()
-    accounts = {}
+    accounts: dict[str, KeyAccount] = {}
     for number, (
         name,
         industry,
@@ -150,7 +150,7 @@ def load(*, users) -> None:
                 "tier": tier,
                 "owner": users[owner],
                 "country": country,
-                "parent": accounts.get(parent),
+                "parent": accounts.get(parent) if parent is not None else None,
                 "currency": {"US": "USD", "GB": "GBP", "CH": "CHF", "SE": "SEK"}.get(
                     country, "EUR"
                 ),
@@ -167,9 +167,9 @@ def load(*, users) -> None:
                 name=name,
                 defaults={"city": city, "region": region, "country": country},
             )
-    for number, rows in STAKEHOLDERS.items():
+    for number, people in STAKEHOLDERS.items():
         account = accounts[number]
-        for name, title, dept, role, influence, attitude, level, interval, ago in rows:
+        for name, title, dept, role, influence, attitude, level, interval, ago in people:
             stakeholder, _ = Stakeholder.objects.update_or_create(
                 account=account,
                 name=name,
@@ -194,8 +194,8 @@ def load(*, users) -> None:
             )
             interaction.stakeholders.add(stakeholder)
     load_portfolio(accounts=accounts)
-    for number, rows in MARKET_STAGES.items():
-        for position, name, description, pull in rows:
+    for number, stages in MARKET_STAGES.items():
+        for position, name, description, pull in stages:
             MarketStage.objects.update_or_create(
                 account=accounts[number],
                 name=name,
@@ -252,7 +252,7 @@ SCORINGS = {
 
 
 def load_portfolio(*, accounts: dict) -> None:
-    criteria = {A: [], S: []}
+    criteria: dict[str, list[PortfolioCriterion]] = {A: [], S: []}
     for order, (axis, name_en, name_de, weight, description) in enumerate(CRITERIA):
         criterion, _ = PortfolioCriterion.objects.update_or_create(
             axis=axis,

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
@@ -16,6 +18,9 @@ from .models import (
     Site,
     Stakeholder,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 User = get_user_model()
 
@@ -220,7 +225,9 @@ class PortfolioScoringForm(forms.Form):
     def field_name(criterion: PortfolioCriterion) -> str:
         return f"criterion_{criterion.pk}"
 
-    def axes(self) -> list[tuple[str, list[tuple[PortfolioCriterion, forms.BoundField]]]]:
+    def axes(
+        self,
+    ) -> list[tuple["StrOrPromise", list[tuple[PortfolioCriterion, forms.BoundField]]]]:
         """The criteria with their inputs, grouped by axis for the table."""
         return [
             (

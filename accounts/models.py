@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import overload
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,7 +48,7 @@ def score_field(verbose_name, help_text):
     )
 
 
-class KeyAccountQuerySet(models.QuerySet):
+class KeyAccountQuerySet(models.QuerySet["KeyAccount"]):
     def visible_to(self, user) -> "KeyAccountQuerySet":
         """The one visibility rule: leadership and admins see all, a manager their own."""
         if not user.is_authenticated or not user.is_active:
@@ -244,7 +245,7 @@ class InteractionLevel(models.TextChoices):
     STRATEGIC = "strategic", _("Strategic")
 
 
-class StakeholderQuerySet(models.QuerySet):
+class StakeholderQuerySet(models.QuerySet["Stakeholder"]):
     def with_last_contact(self) -> "StakeholderQuerySet":
         return self.annotate(last_contact=models.Max("interactions__date"))
 
@@ -290,6 +291,9 @@ class Stakeholder(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    # The date of the latest interaction, set on the rows of `with_last_contact()` only.
+    last_contact: date | None
+
     objects = StakeholderQuerySet.as_manager()
 
     class Meta:
@@ -312,6 +316,10 @@ class Stakeholder(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("accounts:stakeholder_detail", args=[self.account_id, self.pk])
 
+    @overload
+    def next_contact_due(self, last_contact: date) -> date: ...
+    @overload
+    def next_contact_due(self, last_contact: None) -> None: ...
     def next_contact_due(self, last_contact: date | None) -> date | None:
         if last_contact is None:
             return None

@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
@@ -130,7 +131,7 @@ def equal_account_sizes(*, account_ids: list[int]) -> dict[int, int]:
 class PortfolioPosition:
     account: KeyAccount
     quadrant: PortfolioQuadrant
-    size: object  # what the size provider returned: revenue, or 1 by default
+    size: Decimal | float  # what the size provider returned: revenue, or 1 by default
 
 
 @dataclass
@@ -150,24 +151,21 @@ def portfolio_matrix(*, accounts: QuerySet[KeyAccount]) -> PortfolioMatrix:
     (controlling: revenue) plugs in there, so accounts imports none of them. Its optional
     attribute `label` names the figure.
     """
-    accounts = list(accounts.select_related("owner"))
+    rows = list(accounts.select_related("owner"))
     provider = import_string(settings.KAM_ACCOUNT_SIZE_PROVIDER)
-    placed = [a for a in accounts if _placed(a)]
+    placed = [a for a in rows if _placed(a)]
     sizes = provider(account_ids=[a.pk for a in placed]) if placed else {}
     positions = [
-        PortfolioPosition(
-            account=a,
-            quadrant=PortfolioQuadrant.of(a.attractiveness, a.relative_strength),
-            size=sizes.get(a.pk) or 0,
-        )
+        PortfolioPosition(account=a, quadrant=quadrant, size=sizes.get(a.pk) or 0)
         for a in placed
+        if (quadrant := PortfolioQuadrant.of(a.attractiveness, a.relative_strength)) is not None
     ]
     counts = dict.fromkeys(PortfolioQuadrant.values, 0)
     for position in positions:
         counts[position.quadrant] += 1
     return PortfolioMatrix(
         positions=positions,
-        unscored=[a for a in accounts if not _placed(a)],
+        unscored=[a for a in rows if not _placed(a)],
         size_label=str(getattr(provider, "label", "")),
         counts=counts,
     )

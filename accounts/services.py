@@ -108,6 +108,7 @@ def portfolio_scoring_create(
     if not criteria:
         raise ValidationError(_("No portfolio criteria are active; an administrator sets them."))
     errors = {}
+    valid: dict[int, int] = {}
     known = {c.pk for c in criteria}
     for criterion_id in set(scores) - known:
         errors[f"criterion_{criterion_id}"] = _(
@@ -123,11 +124,13 @@ def portfolio_scoring_create(
             errors[f"criterion_{criterion.pk}"] = _(
                 "“%(name)s”: the score must be between 1 and 10."
             ) % {"name": criterion.name}
+        else:
+            valid[criterion.pk] = value
     if errors:
         raise ValidationError(errors)
 
     results = {
-        axis: portfolio_result((c.weight, scores[c.pk]) for c in criteria if c.axis == axis)
+        axis: portfolio_result((c.weight, valid[c.pk]) for c in criteria if c.axis == axis)
         for axis in PortfolioAxis.values
     }
     with transaction.atomic():
@@ -135,7 +138,7 @@ def portfolio_scoring_create(
             account=account, scored_by=user, note=note.strip(), **results
         )
         PortfolioScore.objects.bulk_create(
-            PortfolioScore(scoring=scoring, criterion=c, score=scores[c.pk], weight=c.weight)
+            PortfolioScore(scoring=scoring, criterion=c, score=valid[c.pk], weight=c.weight)
             for c in criteria
         )
         changed = {axis: value for axis, value in results.items() if value is not None}

@@ -1,15 +1,18 @@
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
+
+from kam.http import AuthenticatedRequest
 
 from . import selectors, services
 from .access import (
@@ -32,10 +35,13 @@ from .forms import (
 )
 from .models import PORTFOLIO_MIDPOINT, KeyAccount, PortfolioQuadrant
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZE = 25
 
 
-def account_context(request: HttpRequest, account: KeyAccount, tab: str, **extra) -> dict:
+def account_context(request: AuthenticatedRequest, account: KeyAccount, tab: str, **extra) -> dict:
     """The context of every page below an account's header (its tabs), for every app."""
     return {
         "account": account,
@@ -46,7 +52,7 @@ def account_context(request: HttpRequest, account: KeyAccount, tab: str, **extra
 
 
 @login_required
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthenticatedRequest) -> HttpResponse:
     account_filter = KeyAccountFilter(
         request.GET, queryset=selectors.account_list(user=request.user)
     )
@@ -67,7 +73,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_create(request: HttpRequest) -> HttpResponse:
+def account_create(request: AuthenticatedRequest) -> HttpResponse:
     if not can_create_account(request.user):
         raise PermissionDenied
     form = KeyAccountForm(request.POST or None, user=request.user)
@@ -79,7 +85,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def account_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     context = account_context(
         request,
@@ -91,7 +97,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def account_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_rw_account_for_user(request.user, pk)
     form = KeyAccountForm(request.POST or None, instance=account, user=request.user)
     if form.is_valid():
@@ -103,7 +109,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def account_archive(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_rw_account_for_user(request.user, pk)
     services.account_archive(account=account, user=request.user)
     messages.success(request, _("Key account “%s” archived.") % account.name)
@@ -112,7 +118,7 @@ def account_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def account_restore(request: HttpRequest, pk: int) -> HttpResponse:
+def account_restore(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_rw_account_for_user(request.user, pk, allow_archived=True)
     services.account_restore(account=account, user=request.user)
     messages.success(request, _("Key account “%s” restored.") % account.name)
@@ -120,7 +126,7 @@ def account_restore(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def team(request: HttpRequest, pk: int) -> HttpResponse:
+def team(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     form = None
     if can_manage_team(request.user, account):
@@ -138,7 +144,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+def team_remove(request: AuthenticatedRequest, pk: int, member_pk: int) -> HttpResponse:
     account = get_rw_account_for_user(request.user, pk)
     member = get_object_or_404(account.team_members, pk=member_pk)
     services.team_member_remove(member=member, user=request.user)
@@ -147,14 +153,14 @@ def team_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 
 @login_required
-def sites(request: HttpRequest, pk: int) -> HttpResponse:
+def sites(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     context = account_context(request, account, "sites", sites=account.sites.all())
     return render(request, "accounts/sites.html", context)
 
 
 @login_required
-def stakeholders(request: HttpRequest, pk: int) -> HttpResponse:
+def stakeholders(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     context = account_context(
         request,
@@ -166,7 +172,7 @@ def stakeholders(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def stakeholder_detail(request: HttpRequest, pk: int, child_pk: int) -> HttpResponse:
+def stakeholder_detail(request: AuthenticatedRequest, pk: int, child_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     stakeholder = get_object_or_404(
         account.stakeholders.with_last_contact().select_related("relationship_owner"),
@@ -180,7 +186,7 @@ def stakeholder_detail(request: HttpRequest, pk: int, child_pk: int) -> HttpResp
 
 
 @login_required
-def relationship_map(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_map(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     context = account_context(
         request, account, "map", grid=selectors.relationship_map(account=account)
@@ -189,7 +195,7 @@ def relationship_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def interactions(request: HttpRequest, pk: int) -> HttpResponse:
+def interactions(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     page = Paginator(selectors.interaction_list(account=account), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -199,7 +205,7 @@ def interactions(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def market_stages(request: HttpRequest, pk: int) -> HttpResponse:
+def market_stages(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, pk)
     context = account_context(request, account, "market_stages", stages=account.market_stages.all())
     return render(request, "accounts/market_stages.html", context)
@@ -209,7 +215,7 @@ SCORING_PAGE_SIZE = 10
 
 
 @login_required
-def scoring(request: HttpRequest, pk: int) -> HttpResponse:
+def scoring(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Score the account on every active portfolio criterion; the history below."""
     account = get_account_for_user(request.user, pk)
     editable = can_edit_account(request.user, account)
@@ -254,7 +260,7 @@ def scoring(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: AuthenticatedRequest) -> HttpResponse:
     """McDonald's key account portfolio: every visible account on attractiveness x strength."""
     portfolio_filter = PortfolioFilter(
         request.GET, queryset=KeyAccount.objects.visible_to(request.user).not_archived()
@@ -281,10 +287,10 @@ class Child:
 
     form_class: type
     related_name: str
-    new_title: str
-    edit_title: str
-    saved: str
-    deleted: str
+    new_title: "StrOrPromise"
+    edit_title: "StrOrPromise"
+    saved: "StrOrPromise"
+    deleted: "StrOrPromise"
 
     @property
     def tab(self) -> str:
@@ -324,8 +330,8 @@ CHILDREN: dict[str, Child] = {
 }
 
 
-def _form_kwargs(kind: str, request: HttpRequest, account: KeyAccount) -> dict:
-    kwargs = {"account": account}
+def _form_kwargs(kind: str, request: AuthenticatedRequest, account: KeyAccount) -> dict:
+    kwargs: dict[str, object] = {"account": account}
     if kind == "interaction":
         kwargs["author"] = request.user
     return kwargs
@@ -333,7 +339,7 @@ def _form_kwargs(kind: str, request: HttpRequest, account: KeyAccount) -> dict:
 
 @login_required
 def child_edit(
-    request: HttpRequest, pk: int, kind: str, child_pk: int | None = None
+    request: AuthenticatedRequest, pk: int, kind: str, child_pk: int | None = None
 ) -> HttpResponse:
     child = CHILDREN[kind]
     account = get_rw_account_for_user(request.user, pk)
@@ -360,7 +366,7 @@ def child_edit(
 
 @login_required
 @require_POST
-def child_delete(request: HttpRequest, pk: int, kind: str, child_pk: int) -> HttpResponse:
+def child_delete(request: AuthenticatedRequest, pk: int, kind: str, child_pk: int) -> HttpResponse:
     child = CHILDREN[kind]
     account = get_rw_account_for_user(request.user, pk)
     get_object_or_404(getattr(account, child.related_name), pk=child_pk).delete()

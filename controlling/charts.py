@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from accounts.charts import bubble, matrix_config, portfolio_table, sized_positions
 from accounts.models import PortfolioQuadrant
-from accounts.selectors import PortfolioMatrix
 from controlling.models import GoalStatus
 from controlling.selectors.attainment import Attainment, Bands
 from controlling.selectors.dashboard import CumulativeSeries, FunnelStep
+from controlling.selectors.portfolio import Portfolio
 from kam.charts import ChartTable, Column, Row
 
 # Attainment bands, best first; the same colours as the status badges.
@@ -47,7 +47,7 @@ def band_labels(bands: Bands) -> dict[str, str]:
 
 
 def portfolio_chart(
-    matrix: PortfolioMatrix,
+    matrix: Portfolio,
     *,
     attainment: dict[int, Attainment],
     bands: Bands,

@@ -5,6 +5,7 @@ from functools import partial
 from django.http import HttpRequest
 
 from controlling.selectors.alerts import unread_count
+from kam.models import User
 
 CACHE_ATTRIBUTE = "_kam_unread_notifications"
 # The badge says "99+" beyond this: counting further reads every unread row of a leader
@@ -12,10 +13,10 @@ CACHE_ATTRIBUTE = "_kam_unread_notifications"
 UNREAD_SHOWN = 99
 
 
-def _cached_count(request: HttpRequest) -> int:
+def _cached_count(request: HttpRequest, user: User) -> int:
     # Several renders of one request (a page and its partials) share one COUNT query.
     if not hasattr(request, CACHE_ATTRIBUTE):
-        setattr(request, CACHE_ATTRIBUTE, unread_count(request.user, up_to=UNREAD_SHOWN + 1))
+        setattr(request, CACHE_ATTRIBUTE, unread_count(user, up_to=UNREAD_SHOWN + 1))
     return getattr(request, CACHE_ATTRIBUTE)
 
 
@@ -26,4 +27,7 @@ def notifications(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": partial(_cached_count, request), "unread_shown": UNREAD_SHOWN}
+    return {
+        "unread_notifications": partial(_cached_count, request, user),
+        "unread_shown": UNREAD_SHOWN,
+    }

@@ -72,12 +72,14 @@ def load(*, users) -> None:
 
 
 def _actuals(plan: AccountPlan, paces: dict, months: list[datetime.date], user) -> None:
-    values = {}
+    values: dict[tuple[int, datetime.date], Decimal] = {}
     for goal in plan.goals.filter(kpi__code__in=paces).select_related("kpi"):
+        kpi = goal.kpi
+        assert kpi is not None  # kpi__code__in above
         targets = {t.month: t.value for t in goal.targets.all()}
-        for month, share in zip(months, paces[goal.kpi.code], strict=False):
+        for month, share in zip(months, paces[kpi.code], strict=False):
             value = targets[month] * Decimal(share)
-            values[(goal.kpi_id, month)] = value.quantize(Decimal("0.01"))
+            values[(kpi.pk, month)] = value.quantize(Decimal("0.01"))
     actuals_save(
         account=KeyAccount.objects.get(pk=plan.account_id),
         values=values,

@@ -362,7 +362,10 @@ OFFERINGS = {
 # customer number: (offering, site or None, stage, current, spend, potential, probability,
 # months until expected, competitor, next step). The comment names the stage on the path the
 # account reaches.
-POSITIONS = {
+Position = tuple[
+    str, str | None, str, int | None, int | None, int | None, int, int | None, str, str
+]
+POSITIONS: dict[str, list[Position]] = {
     # Joint development: a servo motor developed together, on top of bundles and services.
     "K-10001": [
         ("gear_motors", "Bremen plant", "sold", 420000, 600000, None, 0, None, "", ""),
@@ -461,12 +464,14 @@ def _catalogue() -> None:
                 "name_en": name_en,
                 "name_de": name_de,
                 "kind": kind,
-                "product_group": groups[extra] if kind == "product" else None,
+                "product_group": (
+                    groups[extra] if kind == "product" and isinstance(extra, str) else None
+                ),
                 "order": order * 10,
             },
         )
         offerings[code] = offering
-        if created and kind == "solution":
+        if created and kind == "solution" and isinstance(extra, list):
             offering.components.set([offerings[c] for c in extra])
 
 

@@ -11,7 +11,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "role", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Key account management"), {"fields": ["role", "language"]}),
     ]
     add_fieldsets = [

@@ -84,6 +84,10 @@ TIMEOUT = 60 * 60
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 _paused = False  # while migrations run: the sequence may not exist yet
+# Marks set by name on Django's objects: on a connection, that the number was read in the
+# current transaction; on a callback queued for after commit, that it raises the number.
+_READ_MARK = "kam_change_read"
+_CALLBACK_MARK = "kam_change"
 
 T = TypeVar("T")
 
@@ -94,7 +98,7 @@ def watched_tables() -> frozenset[str]:
         model._meta.db_table
         for name in APPS
         for model in apps.get_app_config(name).get_models(include_auto_created=True)
-        if not model._meta.model_name.startswith("historical")
+        if not (model._meta.model_name or "").startswith("historical")
     )
     return tables - IGNORED
 
@@ -110,7 +114,7 @@ def current(connection: BaseDatabaseWrapper | None = None) -> int:
         else:
             cursor.execute("SELECT number FROM kam_changenumber WHERE id = 1")
         row = cursor.fetchone()
-    connection.kam_change_read = True
+    setattr(connection, _READ_MARK, True)
     return row[0] if row else 0
 
 
@@ -139,7 +143,7 @@ def _raise_after_commit(connection: BaseDatabaseWrapper) -> Callable[[], None]:
     def after_commit() -> None:
         bump(connection)
 
-    after_commit.kam_change = True
+    setattr(after_commit, _CALLBACK_MARK, True)
     return after_commit
 
 
@@ -155,11 +159,11 @@ def watch(execute, sql, params, many, context):
     if not connection.in_atomic_block:
         bump(connection)
         return result
-    first = not any(getattr(f, "kam_change", False) for _s, f, _r in connection.run_on_commit)
-    if first or getattr(connection, "kam_change_read", False):
+    first = not any(getattr(f, _CALLBACK_MARK, False) for _s, f, _r in connection.run_on_commit)
+    if first or getattr(connection, _READ_MARK, False):
         # Again after a read in this transaction: what it kept showed none of these writes.
         bump(connection)
-        connection.kam_change_read = False
+        setattr(connection, _READ_MARK, False)
     if first:
         transaction.on_commit(_raise_after_commit(connection), using=connection.alias, robust=True)
     return result

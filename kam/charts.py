@@ -7,6 +7,7 @@ the accessible fallback and the same figures in text, so every chart has one.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 
@@ -57,10 +58,12 @@ class ChartTable:
         ]
 
 
-def bubble_radii(sizes: Iterable[float], *, smallest: float = 6, largest: float = 30) -> list:
+def bubble_radii(
+    sizes: Iterable[Decimal | float | None], *, smallest: float = 6, largest: float = 30
+) -> list:
     """Radii in pixels whose areas follow the sizes; all equal (the middle) when sizes are."""
-    sizes = [max(float(s or 0), 0.0) for s in sizes]
-    top = max(sizes, default=0)
-    if top <= 0 or min(sizes) == top:
-        return [round((smallest + largest) / 2, 1)] * len(sizes)
-    return [round(smallest + (largest - smallest) * (s / top) ** 0.5, 1) for s in sizes]
+    values = [max(float(s or 0), 0.0) for s in sizes]
+    top = max(values, default=0)
+    if top <= 0 or min(values) == top:
+        return [round((smallest + largest) / 2, 1)] * len(values)
+    return [round(smallest + (largest - smallest) * (s / top) ** 0.5, 1) for s in values]

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -10,7 +12,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-class KamUserManager(UserManager):
+class KamUserManager(UserManager["User"]):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
@@ -28,12 +30,13 @@ class User(AbstractUser):
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
 
-    objects = KamUserManager()
+    objects: ClassVar[KamUserManager] = KamUserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # django-stubs types the base Meta's names as str; Django's own are lazy too.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         ordering = ["last_name", "first_name", "username"]
 
     def __str__(self) -> str:

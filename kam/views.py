@@ -6,10 +6,11 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from .health import broker_ok, database_ok
+from .http import AuthenticatedRequest
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Each role's start page, by URL name (kam does not import the apps): the dashboard for
     leadership and administrators, the manager home for managers. Login lands here."""
     user = request.user
@@ -38,7 +39,11 @@ def set_language(request: HttpRequest) -> HttpResponse:
     response = django_set_language(request)
     language = request.POST.get("language")
     user = request.user
-    if user.is_authenticated and language in dict(user._meta.get_field("language").choices):
+    if (
+        user.is_authenticated
+        and language is not None
+        and language in dict(user._meta.get_field("language").choices or ())
+    ):
         user.language = language
         user.save(update_fields=["language"])
     return response

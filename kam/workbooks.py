@@ -10,12 +10,16 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import slugify
 
 from kam.tabular import neutralise
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,7 +44,7 @@ MOMENT = "yyyy-mm-dd hh:mm"
 
 @dataclass(frozen=True)
 class Column:
-    label: str
+    label: "StrOrPromise"
     number_format: str | None = None  # for numbers, dates and times
     width: int = 14
 
@@ -49,7 +53,7 @@ class Column:
 class Sheet:
     title: str
     columns: Sequence[Column]
-    rows: list[Sequence] = field(default_factory=list)
+    rows: Sequence[Sequence] = field(default_factory=list)
 
 
 def file_name(*parts, extension: str) -> str:

@@ -41,7 +41,9 @@ class RatingForm(forms.Form):
 
     def __init__(self, *args, months: list[datetime.date], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["month"].choices = [(m.isoformat(), month_label(m)) for m in months]
+        month = self.fields["month"]
+        assert isinstance(month, forms.ChoiceField)
+        month.choices = [(m.isoformat(), month_label(m)) for m in months]
         self.fields["month"].error_messages["invalid_choice"] = _(
             "Choose a month of the plan's fiscal year up to this month."
         )

@@ -41,7 +41,7 @@ class GoalStatus(models.TextChoices):
         )
 
 
-STATUS_SEVERITY = {
+STATUS_SEVERITY: dict[str, int] = {
     GoalStatus.NO_DATA: 0,
     GoalStatus.ON_TRACK: 1,
     GoalStatus.AT_RISK: 2,

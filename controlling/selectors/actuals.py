@@ -35,7 +35,12 @@ def actual_totals(*, account: KeyAccount, fiscal_year: int) -> dict[int, Decimal
     for kpi_id, rollup, value in rows:
         values[kpi_id].append(value)
         rollups[kpi_id] = rollup
-    return {kpi_id: roll_up(rollups[kpi_id], months) for kpi_id, months in values.items()}
+    # Every KPI here has a value, so its roll-up is never None.
+    return {
+        kpi_id: total
+        for kpi_id, months in values.items()
+        if (total := roll_up(rollups[kpi_id], months)) is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -87,9 +92,11 @@ def actuals_grid(*, plan: AccountPlan, entered: dict[str, str] | None = None) ->
     kpis: dict[int, KPIDefinition] = {}
     targets: dict[tuple[int, datetime.date], Decimal] = {}
     for goal in goals:
-        kpis.setdefault(goal.kpi_id, goal.kpi)
+        kpi = goal.kpi
+        assert kpi is not None  # kpi__isnull=False above
+        kpis.setdefault(kpi.pk, kpi)
         for target in goal.targets.all():
-            key = (goal.kpi_id, target.month)
+            key = (kpi.pk, target.month)
             targets[key] = targets.get(key, Decimal(0)) + target.value
     actuals = (
         {

@@ -18,8 +18,10 @@ attainment per scorecard perspective and per KAM goal area (the goals of that gr
 100 − at-risk % is on track, at least 100 − off-track % at risk, below that off track.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -105,7 +107,7 @@ class Attainment:
         return (Decimal(str(weighted)) / weights).quantize(TENTH, rounding=ROUND_HALF_UP)
 
     @classmethod
-    def of(cls, row: dict) -> "Attainment":
+    def of(cls, row: Mapping[str, Any]) -> "Attainment":
         return cls(
             percent=cls.percent_of(row["weighted"], row.get("weights")),
             measured=row["measured"],

@@ -1,9 +1,10 @@
 """Action-plan costs plan vs actual per account plan, the binding budget of the strategic
 frame, and the contribution margin the measures gained; the dashboard's costs table."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -101,6 +102,7 @@ def margin_gained(goal: Goal, months_reported: int) -> Decimal | None:
     if goal.baseline is None or state is None or state.ytd_actual is None:
         return None
     baseline = goal.baseline
+    assert goal.kpi is not None  # a quantitative goal's (goal_quantitative_has_kpi_and_target)
     if goal.kpi.rollup == Rollup.SUM:
         baseline = baseline * months_reported / 12
     return (state.ytd_actual - baseline).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -113,6 +115,7 @@ def cost_caps() -> dict[str, Decimal]:
     for tier, cap in FrameRule.objects.filter(
         kind=FrameRuleKind.COST_CAP, active=True, cost_cap__isnull=False
     ).values_list("tier", "cost_cap"):
+        assert cap is not None  # filtered above
         caps[tier] = min(cap, caps.get(tier, cap))
     return caps
 
@@ -183,7 +186,9 @@ def cost_lines_for(
     )
     reported = dict(
         GoalResult.objects.filter(
-            goal__in=[g.pk for g in goals if g.kpi.code == CONTRIBUTION_MARGIN],
+            goal__in=[
+                g.pk for g in goals if g.kpi is not None and g.kpi.code == CONTRIBUTION_MARGIN
+            ],
             actual__isnull=False,
         )
         .values("goal_id")
@@ -194,12 +199,13 @@ def cost_lines_for(
     first: dict[tuple[int, str], Goal] = {}
     for goal in goals:
         # A plan with two goals on one KPI: the first in the plan's order stands for it.
+        assert goal.kpi is not None  # kpi__code__in above
         first.setdefault((goal.plan_id, goal.kpi.code), goal)
     caps = cost_caps() if caps is None else caps
     lines = []
     for plan in plans:
         account = plan.account
-        row = costs.get(plan.pk, {})
+        row: Mapping[str, Any] = costs.get(plan.pk, {})
         line = CostLine(
             account=account,
             plan=plan,
@@ -227,9 +233,9 @@ def with_binding(
     money = DecimalField(max_digits=20, decimal_places=2)
     caps = cost_caps() if caps is None else caps
     tier_caps = [
-        When(account__tier=tier, then=Value(cap))
+        When(account__tier=tier, then=Value(tier_cap))
         for tier in Tier.values
-        if (cap := binding_budget(None, tier, caps)) is not None
+        if (tier_cap := binding_budget(None, tier, caps)) is not None
     ]
     cap = Case(*tier_caps, default=Value(None), output_field=money)
     return figures.annotate(cap=cap).annotate(

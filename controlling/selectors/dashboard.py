@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
     Count,
     Q,
     QuerySet,
@@ -233,7 +234,8 @@ class CumulativeSeries:
     @property
     def actual_cumulative(self) -> list[Decimal | None]:
         last = max((i for i, v in enumerate(self.actual) if v is not None), default=-1)
-        total, out = Decimal(0), []
+        total = Decimal(0)
+        out: list[Decimal | None] = []
         for index, value in enumerate(self.actual):
             if index > last:
                 out.append(None)
@@ -264,7 +266,7 @@ KPI_LABELS = {REVENUE: _("Revenue"), CONTRIBUTION_MARGIN: _("Contribution margin
 
 def _series_aggregates() -> dict:
     """Aggregates over `AccountFigures` giving `CumulativeSeries` (see `_series_of`)."""
-    sums = {}
+    sums: dict[str, Aggregate] = {}
     for code in KPI_LABELS:
         goal = Q(**{f"{code}_goal": True})
         sums[f"{code}_planned"] = Count("pk", filter=goal)

@@ -68,8 +68,8 @@ def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> l
             [
                 goal.title,
                 goal.get_kind_display(),
-                goal.kpi.name if goal.kpi_id else "",
-                goal.kpi.get_unit_display() if goal.kpi_id else "",
+                goal.kpi.name if goal.kpi is not None else "",
+                goal.kpi.get_unit_display() if goal.kpi is not None else "",
                 goal.get_perspective_display(),
                 goal.get_goal_area_display(),
                 str(goal.owner),
@@ -78,7 +78,7 @@ def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> l
                 goal.annual_target,
                 goal.target_rating,
                 *values,
-                goal.kpi.roll_up(values) if quantitative and goal.kpi_id else None,
+                goal.kpi.roll_up(values) if quantitative and goal.kpi is not None else None,
             ]
         )
 

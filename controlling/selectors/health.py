@@ -28,6 +28,7 @@ total. Values carry one decimal; the total is rounded half up to a whole number.
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -38,6 +39,9 @@ from controlling.models import Actual, HealthWeights
 from goals.models import AccountPlan, Goal, Measure, MeasureStatus, PlanStatus, SwotItem
 from goals.services.frame import frame_violations_for
 from kam.fiscal import fiscal_year_bounds
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 SATISFACTION_KPI = "customer_satisfaction"
 HUNDRED = Decimal(100)
@@ -70,7 +74,7 @@ class Component:
     """One component as a page explains it."""
 
     code: str
-    label: str
+    label: "StrOrPromise"
     value: Decimal | None  # 0-100, None: no data
     weight: Decimal  # as configured
     share: Decimal | None  # percent of the total this component carries after renormalising
@@ -88,7 +92,8 @@ class AccountHealth:
     goals_measured: int = 0
     goals_total: int = 0
     plan: AccountPlan | None = None
-    plan_steps: list[tuple[str, str, bool]] = field(default_factory=list)  # code, label, done
+    # code, label, done
+    plan_steps: list[tuple[str, "StrOrPromise", bool]] = field(default_factory=list)
     roles_covered: list[str] = field(default_factory=list)
     roles_missing: list[str] = field(default_factory=list)
     stakeholders: int = 0

@@ -49,7 +49,7 @@ class GoalControlling:
 
     @property
     def rollup(self) -> str:
-        return self.goal.kpi.rollup if self.goal.kpi_id else Rollup.LAST
+        return self.goal.kpi.rollup if self.goal.kpi is not None else Rollup.LAST
 
     @property
     def cumulative(self) -> bool:
@@ -192,8 +192,8 @@ def goal_chart(row: GoalControlling) -> tuple[dict, ChartTable]:
         so_far = [m.result.plan if m.result else None for m in row.months[: index + 1]]
         plans.append(roll_up(row.rollup, so_far))
         result = figures.result
-        reported = as_of is not None and figures.month <= as_of and result is not None
-        actuals.append(result.ytd_actual if reported else None)
+        reported = as_of is not None and figures.month <= as_of
+        actuals.append(result.ytd_actual if reported and result is not None else None)
     labels = [month_label(m.month) for m in row.months]
     if row.cumulative:
         plan_label, actual_label = _("Plan, cumulative"), _("Actual, cumulative")

@@ -35,23 +35,29 @@ def _revenue_actuals(fiscal_year: int) -> QuerySet[Actual]:
     return Actual.objects.filter(kpi__code=REVENUE, month__gte=start, month__lte=end)
 
 
-def account_revenue(*, account_ids: Iterable[int], fiscal_year: int | None = None) -> dict:
-    """Account id -> the sum of its revenue actuals over the fiscal year's months (the current
-    fiscal year by default, so year to date while it runs); accounts without any are missing.
-    One query. The setting KAM_ACCOUNT_SIZE_PROVIDER points here, so the portfolio matrix
-    sizes its bubbles by revenue without accounts importing controlling."""
-    rows = (
-        _revenue_actuals(fiscal_year or current_fiscal_year())
-        .filter(account_id__in=list(account_ids))
-        .values("account_id")
-        .annotate(total=Sum("value"))
-        .values_list("account_id", "total")
-        .order_by()
-    )
-    return dict(rows)
+class AccountRevenue:
+    """A callable with a `label`, the figure's name, as the portfolio matrix's size provider
+    may have (a class, since a function's attribute is unknown to type checkers)."""
+
+    label = _("Revenue, fiscal year to date")
+
+    def __call__(self, *, account_ids: Iterable[int], fiscal_year: int | None = None) -> dict:
+        """Account id -> the sum of its revenue actuals over the fiscal year's months (the
+        current fiscal year by default, so year to date while it runs); accounts without any
+        are missing. One query. The setting KAM_ACCOUNT_SIZE_PROVIDER points here, so the
+        portfolio matrix sizes its bubbles by revenue without accounts importing controlling."""
+        rows = (
+            _revenue_actuals(fiscal_year or current_fiscal_year())
+            .filter(account_id__in=list(account_ids))
+            .values("account_id")
+            .annotate(total=Sum("value"))
+            .values_list("account_id", "total")
+            .order_by()
+        )
+        return dict(rows)
 
 
-account_revenue.label = _("Revenue, fiscal year to date")
+account_revenue = AccountRevenue()
 
 
 # The portfolio chart draws the accounts with the largest revenue: a bubble chart of
@@ -111,7 +117,7 @@ def portfolio_ranks(
     scored_accounts = accounts.filter(attractiveness__isnull=False, relative_strength__isnull=False)
     # Those with revenue, largest first, read down an index; the rest (none, zero or negative
     # revenue) only when fewer than `limit` have any, as `with_year` ranks them.
-    ranked = list(
+    ranked: list[tuple[int, Decimal, Decimal | None, int | None]] = list(
         AccountFigures.objects.filter(
             fiscal_year=fiscal_year, revenue__gt=0, account__in=scored_accounts
         )
@@ -133,14 +139,12 @@ def portfolio_ranks(
 def portfolio_of(ranks: PortfolioRanks) -> Portfolio:
     """The portfolio with its placed accounts and their owners loaded. One query."""
     loaded = KeyAccount.objects.select_related("owner").in_bulk([row[0] for row in ranks.ranked])
-    positions = [
-        PortfolioPosition(
-            account=(account := loaded[pk]),
-            quadrant=PortfolioQuadrant.of(account.attractiveness, account.relative_strength),
-            size=revenue,
-        )
-        for pk, revenue, _weighted, _weights in ranks.ranked
-    ]
+    positions = []
+    for pk, revenue, _weighted, _weights in ranks.ranked:
+        account = loaded[pk]
+        quadrant = PortfolioQuadrant.of(account.attractiveness, account.relative_strength)
+        assert quadrant is not None  # only scored accounts are ranked
+        positions.append(PortfolioPosition(account=account, quadrant=quadrant, size=revenue))
     attainment = {
         pk: Attainment(percent=Attainment.percent_of(weighted, weights))
         for pk, _revenue, weighted, weights in ranks.ranked

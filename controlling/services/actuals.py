@@ -1,6 +1,7 @@
 """Actuals entered by hand: the plan's grid of KPI x month, saved with history."""
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -27,7 +28,7 @@ MAX_ACTUAL = Decimal("999999999999.99")
 def actuals_save(
     *,
     account: KeyAccount,
-    values: dict[tuple[int, datetime.date], Decimal | None],
+    values: Mapping[tuple[int, datetime.date], Decimal | str | None],
     user: User | None,
     fiscal_year: int | None = None,
 ) -> None:
@@ -84,7 +85,9 @@ def actuals_save(
         }
         created, changed, deleted = actuals_write(
             values={
-                (account.pk, kpi_id, month): value for (kpi_id, month), value in values.items()
+                (account.pk, kpi_id, month): value
+                for (kpi_id, month), value in values.items()
+                if value is None or isinstance(value, Decimal)  # all are, once checked above
             },
             existing=existing,
             source=ActualSource.ENTERED,

@@ -150,9 +150,10 @@ def _close_linked(*, goal_ids: Iterable[int], measure_ids: Iterable[int]) -> int
     links = Measure.goals.through.objects.filter(
         goal_id__in=goal_ids, measure_id__in=list(measure_ids), measure__is_countermeasure=True
     )
-    answers = dict(
-        links.values("goal_id").annotate(first=Min("measure_id")).values_list("goal_id", "first")
-    )
+    answers = {
+        row["goal_id"]: row["first"]
+        for row in links.values("goal_id").annotate(first=Min("measure_id"))
+    }
     if not answers:
         return 0
     open_ = Deviation.objects.filter(goal_id__in=answers, closed_at__isnull=True)
@@ -198,8 +199,9 @@ def _worsened_states(account_ids: list[int]) -> QuerySet:
             status__in=ALERT_STATUSES,
             status_changed_at__isnull=False,
         )
-        .alias(severity=GoalStatus.severity_expression("status"), before=previous)
-        .filter(severity__gt=F("before"))
+        # Not "severity": GoalState has a property of that name.
+        .alias(status_severity=GoalStatus.severity_expression("status"), before=previous)
+        .filter(status_severity__gt=F("before"))
         .exclude(Exists(opened))
     )
 

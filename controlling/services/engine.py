@@ -18,6 +18,7 @@ The rules are documented in docs/architecture.md ("The controlling engine").
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -134,7 +135,7 @@ def target_rows(scope: Scope) -> QuerySet:
     running figures over the goal's months so far: how many have an actual, the sum of those
     actuals and the sum of those months' plans."""
     reported = Q(act__value__isnull=False)
-    window = {"partition_by": [F("goal_id")], "order_by": F("month").asc()}
+    window: dict[str, Any] = {"partition_by": [F("goal_id")], "order_by": F("month").asc()}
     defaults = Threshold.objects.filter(kpi__isnull=True)
     actual = Q(
         goal__plan__account__actuals__kpi=F("goal__kpi"),

@@ -172,6 +172,7 @@ def actuals_import_check(*, parsed: ParseResult, user: User) -> ImportCheck:
                 seen[key] = row.row_number
         errors.extend(RowError(row.row_number, reason) for reason in row_errors)
         if not row_errors:
+            assert account_id is not None and kpi is not None  # each is an error when None
             rows.append(ImportRow(row.row_number, account_id, kpi.pk, row.month, row.value))
     errors.sort(key=lambda error: error.row_number or 0)
     return ImportCheck(rows=rows, errors=errors)

@@ -38,6 +38,7 @@ def actuals_write(
             if actual is not None:
                 deleted.append(actual)
         elif actual is None:
+            assert source is not None, "a new actual needs its source"
             created.append(
                 Actual(
                     account_id=account_id,

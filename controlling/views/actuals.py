@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -19,13 +19,14 @@ from controlling.services import actuals
 from controlling.views.runs import run_for_page
 from goals.access import get_plan_for_user
 from goals.views.plans import plan_context
+from kam.http import AuthenticatedRequest
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
 AMOUNT = forms.DecimalField(required=False)
 
 
 def _posted_values(
-    request: HttpRequest, grid: selectors.ActualGrid
+    request: AuthenticatedRequest, grid: selectors.ActualGrid
 ) -> dict[tuple[int, datetime.date], Decimal | str | None]:
     """The posted cells of the grid; text that is no number is passed on for the service to
     refuse with the KPI and month in its message."""
@@ -44,7 +45,7 @@ def _posted_values(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def plan_actuals(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """GET shows the grid; POST saves the posted cells, all or none.
 
     With htmx only the grid is sent back; without, a saved grid redirects to the page.

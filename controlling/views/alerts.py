@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +17,13 @@ from controlling.forms.alerts import CommentForm, DeviationFilterForm
 from controlling.selectors import alerts as alert_lists
 from controlling.services import alerts
 from goals.access import can_record_progress
+from kam.http import AuthenticatedRequest
 
 PAGE_SIZE = 25
 
 
 @login_required
-def deviation_list(request: HttpRequest) -> HttpResponse:
+def deviation_list(request: AuthenticatedRequest) -> HttpResponse:
     accounts = list(alert_lists.deviation_accounts(user=request.user))
     form = DeviationFilterForm(request.GET, accounts=accounts)
     filters = form.filters()
@@ -37,7 +38,7 @@ def deviation_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def deviation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The deviation, its goal's figures and the comments; POST adds a comment (the account
     team and administrators). Opening it marks the user's notifications about it read."""
     deviation = get_deviation_for_user(request.user, pk)
@@ -74,14 +75,14 @@ def deviation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(alert_lists.notification_list(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(request, "controlling/notification_list.html", {"page": page})
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthenticatedRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -92,7 +93,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     notification = get_notification_for_user(request.user, pk)
     alerts.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
     return _back(request)
@@ -100,7 +101,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notifications_read_all(request: HttpRequest) -> HttpResponse:
+def notifications_read_all(request: AuthenticatedRequest) -> HttpResponse:
     count = alerts.notifications_mark_read(user=request.user)
     if count:
         messages.success(request, _("All notifications marked as read."))

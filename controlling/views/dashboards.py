@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -23,6 +23,7 @@ from controlling.selectors.costs import COST_ORDERS, PlanPages, cost_caps, cost_
 from goals.models import GoalArea, Perspective
 from kam import changes
 from kam.fiscal import current_fiscal_year
+from kam.http import AuthenticatedRequest
 
 HOME_ACCOUNTS_PAGE_SIZE = 20
 HOME_LIST_PAGE_SIZE = 10
@@ -41,11 +42,11 @@ class Section:
     page: Page
     param: str
     anchor: str
-    request: HttpRequest
+    request: AuthenticatedRequest
 
     def _url(self, number: int) -> str:
         query = self.request.GET.copy()
-        query[self.param] = number
+        query[self.param] = str(number)
         return f"?{query.urlencode()}#{self.anchor}"
 
     @property
@@ -64,7 +65,7 @@ def _section(request, items, size: int, param: str, anchor: str) -> Section:
 
 @login_required
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """The manager's start of the day: their accounts with plan status and attainment, their
     open deviations, measures due, contacts overdue and unread alerts."""
     leadership.without_jit()
@@ -115,7 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Leadership's view across the portfolio. Everyone may open it; it covers the accounts
     the user may see, so a manager gets the same page over their own accounts.
 
@@ -153,7 +154,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "controlling/dashboard.html", context)
 
 
-def _dashboard_context(request: HttpRequest, dashboard_filter: DashboardFilter, choices) -> dict:
+def _dashboard_context(
+    request: AuthenticatedRequest, dashboard_filter: DashboardFilter, choices
+) -> dict:
     """What the dashboard shows. Figures over the whole filtered set are added up in the
     database (and kept under a stamp of their inputs, controlling.selectors.dashboard_cache),
     and only the accounts shown (a page of each table, the largest accounts in the portfolio

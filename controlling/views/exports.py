@@ -4,7 +4,7 @@ through the access gate (404 for anyone who may not see its account), a dashboar
 its requester's alone."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -16,6 +16,7 @@ from controlling.models import DashboardExport, ExportState
 from controlling.services import exports
 from goals.access import get_plan_for_user
 from kam import workbooks
+from kam.http import AuthenticatedRequest
 
 EXPORTS_SHOWN = 10
 
@@ -30,7 +31,7 @@ def _download(content: bytes, content_type: str, name: str) -> HttpResponse:
 
 @login_required
 @require_safe
-def plan_export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_export_xlsx(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     return _download(
         exports.plan_workbook(plan=plan), workbooks.XLSX_TYPE, exports.plan_file_name(plan, "xlsx")
@@ -39,7 +40,7 @@ def plan_export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def plan_export_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_export_pdf(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     return _download(
         exports.plan_pdf(plan=plan), workbooks.PDF_TYPE, exports.plan_file_name(plan, "pdf")
@@ -48,7 +49,7 @@ def plan_export_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def dashboard_export(request: HttpRequest) -> HttpResponse:
+def dashboard_export(request: AuthenticatedRequest) -> HttpResponse:
     """The dashboard's tables for the same filters (the query string the dashboard links with),
     over the accounts the user may see, as a workbook written in the background: POST asks
     for it, the page lists the user's exports and refreshes itself while one is prepared."""
@@ -77,9 +78,10 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def dashboard_export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def dashboard_export_download(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A finished export, to the user who asked for it only (404 for anyone else)."""
     export = get_object_or_404(
         DashboardExport.objects.filter(user=request.user, state=ExportState.DONE), pk=pk
     )
+    assert export.content is not None  # a finished export holds its workbook
     return _download(bytes(export.content), workbooks.XLSX_TYPE, export.file_name)

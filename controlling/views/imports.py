@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,6 +21,7 @@ from controlling.access import (
 )
 from controlling.forms.imports import ImportUploadForm
 from controlling.services import imports as actual_imports
+from kam.http import AuthenticatedRequest
 
 IMPORT_SALT = "controlling.actuals-import"
 
@@ -71,7 +72,7 @@ def _rows_from_token(token: str) -> tuple[str, list[actual_imports.ParsedRow]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     """GET: the upload form. POST with a file: the preview, listing every bad row, or the
     rows to apply in a signed token. POST with that token: check again and apply."""
     if not can_import_actuals(request.user):
@@ -122,7 +123,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthenticatedRequest) -> HttpResponse:
     paginator = Paginator(imports_visible_to(request.user), IMPORT_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(
@@ -133,7 +134,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actual_import = get_import_for_user(request.user, pk)
     changes = actual_import.changes.select_related("account", "kpi")
     return render(
@@ -149,7 +150,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+def import_rollback(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     actual_import = get_import_for_user(request.user, pk)
     if not can_roll_back_import(request.user, actual_import):
         raise PermissionDenied

@@ -4,7 +4,7 @@ stored it, with the ratings of qualitative goals, measure costs and open deviati
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from controlling.services import ratings
 from goals.access import get_plan_for_user
 from goals.models import AccountPlan, GoalKind
 from goals.views.plans import plan_context
+from kam.http import AuthenticatedRequest
 
 
 def _rating_form(plan_data: plan_selectors.PlanControlling, row, data=None) -> RatingForm:
@@ -31,12 +32,12 @@ def _rating_form(plan_data: plan_selectors.PlanControlling, row, data=None) -> R
 
 
 @login_required
-def plan_controlling(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_controlling(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     return _render(request, plan)
 
 
-def _render(request: HttpRequest, plan: AccountPlan, *, bound=None) -> HttpResponse:
+def _render(request: AuthenticatedRequest, plan: AccountPlan, *, bound=None) -> HttpResponse:
     data = plan_selectors.plan_controlling(plan=plan)
     rateable = can_rate(request.user, plan) and bool(data.rating_months)
     forms = {}
@@ -71,7 +72,7 @@ def _render(request: HttpRequest, plan: AccountPlan, *, bound=None) -> HttpRespo
 
 @login_required
 @require_POST
-def goal_rate(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
+def goal_rate(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     if not can_rate(request.user, plan):
         raise PermissionDenied

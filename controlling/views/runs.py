@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,11 +21,12 @@ from controlling.access import (
 from controlling.models import ControllingRun, RecomputeMark, RunKind
 from controlling.services import runs
 from goals.access import get_plan_for_user
+from kam.http import AuthenticatedRequest
 
 RUN_PAGE_SIZE = 25
 
 
-def run_for_page(request: HttpRequest) -> ControllingRun | None:
+def run_for_page(request: AuthenticatedRequest) -> ControllingRun | None:
     """The run named by ?run= when the user may see it, for pages that show its progress."""
     pk = request.GET.get("run", "")
     if not pk.isdigit():
@@ -34,7 +35,7 @@ def run_for_page(request: HttpRequest) -> ControllingRun | None:
 
 
 @login_required
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedRequest) -> HttpResponse:
     if not can_oversee_runs(request.user):
         raise PermissionDenied
     page = Paginator(runs_visible_to(request.user), RUN_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -47,7 +48,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: AuthenticatedRequest) -> HttpResponse:
     """Run now: a full run, or the one already under way."""
     if not can_oversee_runs(request.user):
         raise PermissionDenied
@@ -61,7 +62,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = get_run_for_user(request.user, pk)
     return render(
         request,
@@ -75,7 +76,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def run_progress(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The progress partial, polled by htmx every second while the run is under way."""
     run = get_run_for_user(request.user, pk)
     return render(request, "controlling/_run_progress.html", {"run": run})
@@ -83,7 +84,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_run(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_run(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Recompute the plan's account (and every marked one) now."""
     plan = get_plan_for_user(request.user, pk)
     if not can_run_account(request.user, plan):

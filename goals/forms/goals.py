@@ -62,14 +62,17 @@ class GoalForm(CrispyMixin, forms.ModelForm):
         self.instance.plan = plan
         account = plan.account
         # Inactive KPIs cannot be chosen for new goals; a goal keeps the one it already has.
-        self.fields["kpi"].queryset = KPIDefinition.objects.filter(
-            Q(active=True) | Q(pk=self.instance.kpi_id)
-        )
+        kpi, owner = self.fields["kpi"], self.fields["owner"]
+        stakeholders = self.fields["stakeholders"]
+        assert isinstance(kpi, forms.ModelChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        assert isinstance(stakeholders, forms.ModelChoiceField)
+        kpi.queryset = KPIDefinition.objects.filter(Q(active=True) | Q(pk=self.instance.kpi_id))
         team = account.team_members.values("user_id")
-        self.fields["owner"].queryset = User.objects.filter(
+        owner.queryset = User.objects.filter(
             Q(pk=account.owner_id) | Q(pk__in=team, is_active=True)
         ).order_by("last_name", "first_name", "username")
-        self.fields["stakeholders"].queryset = account.stakeholders.order_by("name")
+        stakeholders.queryset = account.stakeholders.order_by("name")
         if not self.instance.pk:
             self.initial.setdefault("owner", account.owner_id)
         self.fields["weight"].widget.attrs.update(min=1, max=100)

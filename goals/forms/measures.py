@@ -62,15 +62,18 @@ class MeasureForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, plan: AccountPlan, user: User | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.plan = plan
-        self.fields["goals"].queryset = plan.goals.all()
-        self.fields["goals"].help_text = _("Only goals of this plan can be linked.")
+        goals, owner = self.fields["goals"], self.fields["owner"]
+        assert isinstance(goals, forms.ModelChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        goals.queryset = plan.goals.all()
+        goals.help_text = _("Only goals of this plan can be linked.")
         owners = owner_choices(plan, self.instance.owner_id)
-        self.fields["owner"].queryset = owners
+        owner.queryset = owners
         if not self.instance.pk:
             # A new measure is the author's when they are on the account, else the manager's.
             is_candidate = user is not None and user.pk in {u.pk for u in owners}
-            self.fields["owner"].initial = user.pk if is_candidate else plan.account.owner_id
-        self.fields["owner"].help_text = _("The key account manager or a member of the team.")
+            owner.initial = user.pk if user is not None and is_candidate else plan.account.owner_id
+        owner.help_text = _("The key account manager or a member of the team.")
         self.fields["progress"].widget.attrs.update({"min": 0, "max": 100})
         self.fields["status"].help_text = _("“Done” sets the progress to 100 %.")
 

@@ -56,12 +56,14 @@ class SellingPositionForm(CrispyMixin, forms.ModelForm):
         if self.instance.offering_id:
             # An offering retired later stays on the positions that already have it.
             offerings |= Q(pk=self.instance.offering_id)
-        self.fields["offering"].queryset = Offering.objects.filter(offerings).select_related(
-            "product_group"
-        )
-        self.fields["site"].queryset = account.sites.all()
-        self.fields["site"].empty_label = _("Whole account")
-        self.fields["owner"].queryset = owner_choices(account, self.instance.owner_id)
+        offering, site, owner = self.fields["offering"], self.fields["site"], self.fields["owner"]
+        assert isinstance(offering, forms.ModelChoiceField)
+        assert isinstance(site, forms.ModelChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        offering.queryset = Offering.objects.filter(offerings).select_related("product_group")
+        site.queryset = account.sites.all()
+        site.empty_label = _("Whole account")
+        owner.queryset = owner_choices(account, self.instance.owner_id)
         self.fields["probability"].widget.attrs.update({"min": 0, "max": 100})
         self.fields["expected_month"].help_text = _("Any day of the month; the first is kept.")
 
@@ -97,6 +99,7 @@ class WhitespaceFilterForm(forms.Form):
             "group": _("All product groups"),
         }
         for name, field in self.fields.items():
+            assert isinstance(field, forms.ChoiceField)
             field.choices = [("", everything[name]), *choices[name]]
             field.widget.attrs["class"] = "form-select form-select-sm"
 

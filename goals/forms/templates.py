@@ -27,9 +27,9 @@ class TemplateSetChoiceForm(CrispyMixin, forms.Form):
 
     def __init__(self, *args, account: KeyAccount, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template_set"].queryset = GoalTemplateSet.objects.filter(
-            tier=account.tier, active=True
-        )
+        template_set = self.fields["template_set"]
+        assert isinstance(template_set, forms.ModelChoiceField)
+        template_set.queryset = GoalTemplateSet.objects.filter(tier=account.tier, active=True)
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class BaselinesForm(forms.Form):
         self.templates = [t for t in templates if t.kind == GoalKind.QUANTITATIVE]
         self.last_year = last_year
         for template in self.templates:
+            assert template.kpi_id is not None  # goaltemplate_quantitative_has_kpi
             self.fields[self.field_name(template)] = forms.DecimalField(
                 label=_("Baseline for “%(title)s”") % {"title": template.title},
                 max_digits=14,
@@ -65,7 +66,11 @@ class BaselinesForm(forms.Form):
     @property
     def rows(self) -> list[BaselineRow]:
         return [
-            BaselineRow(t, self[self.field_name(t)], self.last_year.get(t.kpi_id))
+            BaselineRow(
+                t,
+                self[self.field_name(t)],
+                self.last_year.get(t.kpi_id) if t.kpi_id is not None else None,
+            )
             for t in self.templates
         ]
 
@@ -73,15 +78,20 @@ class BaselinesForm(forms.Form):
         return {t.pk: self.cleaned_data[self.field_name(t)] for t in self.templates}
 
 
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: AccountPlan) -> str:
+        return obj.period_label
+
+
 class PlanCompareForm(forms.Form):
     """Two plans of one account; the view turns a plan of another account into a 404."""
 
-    a = forms.ModelChoiceField(
+    a = PlanChoiceField(
         label=_("Plan A"),
         queryset=AccountPlan.objects.none(),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    b = forms.ModelChoiceField(
+    b = PlanChoiceField(
         label=_("Plan B"),
         queryset=AccountPlan.objects.none(),
         widget=forms.Select(attrs={"class": "form-select"}),
@@ -90,5 +100,6 @@ class PlanCompareForm(forms.Form):
     def __init__(self, *args, account: KeyAccount, **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("a", "b"):
-            self.fields[name].queryset = account.plans.order_by("-fiscal_year")
-            self.fields[name].label_from_instance = lambda plan: plan.period_label
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = account.plans.order_by("-fiscal_year")

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from kam.models import User
+
 from .plans import money_field
 
 
@@ -72,6 +74,8 @@ class Measure(models.Model):
     )
 
     history = HistoricalRecords(m2m_fields=[goals])
+    # Who makes the next change, set before saving; simple-history records it.
+    _history_user: User
 
     class Meta:
         verbose_name = _("measure")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR, fiscal_year_bounds
+from kam.models import User
 
 
 def money_field(verbose_name, **kwargs):
@@ -84,6 +85,8 @@ class AccountPlan(models.Model):
     )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Who makes the next change, set before saving; simple-history records it.
+    _history_user: User
 
     class Meta:
         verbose_name = _("account plan")

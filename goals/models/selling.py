@@ -3,6 +3,7 @@ account's whitespace matrix along the three selling dimensions."""
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .kpis import code_validator
 from .plans import money_field
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _name_in_language(obj) -> str:
@@ -267,6 +271,10 @@ class SellingPosition(models.Model):
         related_name="selling_positions",
     )
 
+    # Set on the positions of a page by `goals.selectors.pipeline.with_dimensions`.
+    dimension: int
+    dimension_label: "StrOrPromise"
+
     class Meta:
         verbose_name = _("selling position")
         verbose_name_plural = _("selling positions")
@@ -315,6 +323,7 @@ class SellingPosition(models.Model):
         if (
             self.site_id is not None
             and self.account_id is not None
+            and self.site is not None
             and self.site.account_id != self.account_id
         ):
             errors["site"] = ValidationError(SITE_OF_OTHER_ACCOUNT, code="foreign_site")

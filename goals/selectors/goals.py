@@ -7,6 +7,7 @@ do not grow with the number of goals.
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,9 @@ from ..models import (
     RelationshipPerspective,
     Rollup,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def goal_queryset(*, plan: AccountPlan) -> QuerySet[Goal]:
@@ -95,7 +99,7 @@ class GoalRow:
 @dataclass(frozen=True)
 class PerspectiveGroup:
     perspective: str
-    label: str
+    label: "StrOrPromise"
     rows: list[GoalRow]
 
     @property
@@ -130,7 +134,7 @@ def goal_list(*, plan: AccountPlan) -> GoalList:
 
 
 # The relationship-goal matrix after Schütze (1992): what goals of each cell are about.
-RELATIONSHIP_HINTS = {
+RELATIONSHIP_HINTS: dict[tuple[str, str], "StrOrPromise"] = {
     (RelationshipPerspective.MUTUAL, Horizon.STRATEGIC): _(
         "Build information, innovation, coordination and synergy potential; lower "
         "transaction costs and risks."
@@ -161,13 +165,13 @@ class MatrixCell:
     perspective: str
     horizon: str
     goals: list[Goal]
-    hint: str
+    hint: "StrOrPromise"
 
 
 @dataclass(frozen=True)
 class MatrixRow:
     perspective: str
-    label: str
+    label: "StrOrPromise"
     cells: list[MatrixCell]
 
 
@@ -176,7 +180,7 @@ class Tally:
     """Goals of one scorecard perspective or KAM goal area."""
 
     key: str
-    label: str
+    label: "StrOrPromise"
     goals: list[Goal] = field(default_factory=list)
 
     @property
@@ -191,7 +195,7 @@ class Tally:
 @dataclass(frozen=True)
 class GoalMatrix:
     relationship: list[MatrixRow]
-    horizons: list[tuple[str, str]]
+    horizons: list[tuple[str, "StrOrPromise"]]
     perspectives: list[Tally]
     areas: list[Tally]
     unassigned: list[Goal]  # goals outside the relationship matrix

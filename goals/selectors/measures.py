@@ -1,12 +1,16 @@
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, QuerySet
 
 from kam.fiscal import fiscal_year_bounds
 
 from ..models import AccountPlan, Goal, Instrument, Measure, MeasureStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 DUE_SOON_DAYS = 30
 
@@ -33,16 +37,16 @@ class MeasureTable:
 def measure_table(
     *, plan: AccountPlan, status: str = "", instrument: str = "", sort: str = "due"
 ) -> MeasureTable:
-    measures = plan_measures(plan=plan)
+    query = plan_measures(plan=plan)
     if status:
-        measures = measures.filter(status=status)
+        query = query.filter(status=status)
     if instrument:
-        measures = measures.filter(instrument=instrument)
+        query = query.filter(instrument=instrument)
     if sort == "cost":
-        measures = measures.order_by("-planned_cost", "due_date", "pk")
+        query = query.order_by("-planned_cost", "due_date", "pk")
     else:
-        measures = measures.order_by("due_date", "pk")
-    measures = list(measures)
+        query = query.order_by("due_date", "pk")
+    measures = list(query)
     return MeasureTable(
         measures=measures,
         planned_total=sum((m.planned_cost for m in measures), Decimal(0)),
@@ -93,7 +97,7 @@ class Timeline:
     today_left: str | None  # None when today is outside the fiscal year
 
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     MeasureStatus.PLANNED: "bg-secondary",
     MeasureStatus.IN_PROGRESS: "bg-primary",
     MeasureStatus.DONE: "bg-success",
@@ -169,7 +173,7 @@ def measure_timeline(*, plan: AccountPlan, today: datetime.date) -> Timeline:
 @dataclass(frozen=True)
 class InstrumentCosts:
     instrument: str
-    label: str
+    label: "StrOrPromise"
     count: int
     planned: Decimal
     actual: Decimal
@@ -178,7 +182,7 @@ class InstrumentCosts:
 @dataclass(frozen=True)
 class StatusCount:
     status: str
-    label: str
+    label: "StrOrPromise"
     count: int
 
 

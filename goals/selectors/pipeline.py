@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
@@ -33,6 +34,9 @@ from ..models import (
     SellingPosition,
 )
 from .selling import DimensionMetrics, dimension_metrics
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CENT = Decimal("0.01")
 MONTHS_AHEAD = 12
@@ -90,7 +94,7 @@ class Bucket:
 @dataclass
 class PipelineRow:
     dimension: int
-    label: str
+    label: "StrOrPromise"
     cells: list[Amount]
     total: Amount = field(default_factory=Amount)
 
@@ -211,7 +215,7 @@ SORTS = {
 
 @dataclass
 class PortfolioPipeline:
-    stage_counts: list[tuple[str, str, int]]
+    stage_counts: list[tuple[str, "StrOrPromise", int]]
     page: Page
     top_cells: list[SellingPosition]
     table: PipelineTable
@@ -254,7 +258,9 @@ def portfolio_pipeline(
         for a in annotated
     ]
     counts = Counter(line.metrics.path_stage for line in lines)
-    stage_counts = [(value, label, counts[value]) for value, label in PathStage.choices]
+    stage_counts: list[tuple[str, StrOrPromise, int]] = [
+        (value, label, counts[value]) for value, label in PathStage.choices
+    ]
     if stage in PathStage.values:
         lines = [line for line in lines if line.metrics.path_stage == stage]
     lines.sort(key=SORTS.get(sort, SORTS["potential"]))

@@ -1,12 +1,16 @@
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..models import AccountPlan, SwotItem, SwotKind
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class SwotQuadrant:
     kind: str
-    label: str
+    label: "StrOrPromise"
     items: list[SwotItem]
 
 

@@ -1,9 +1,10 @@
 """Reads for the selling positions tab: the account's whitespace, grouped and totalled."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +21,10 @@ from ..models import (
     SellingPosition,
     SellingStage,
 )
+
+if TYPE_CHECKING:
+    from django_countries.fields import Country
+    from django_stubs_ext import StrOrPromise
 
 
 def account_positions(*, account: KeyAccount) -> QuerySet[SellingPosition]:
@@ -155,7 +160,7 @@ class DimensionMetrics:
     solution_revenue_share: Decimal | None = None
 
     @property
-    def path_stage_label(self) -> str:
+    def path_stage_label(self) -> "StrOrPromise":
         return PathStage(self.path_stage).label
 
     @property
@@ -164,7 +169,7 @@ class DimensionMetrics:
         return PathStage.values.index(self.path_stage) + 1
 
     @property
-    def path_steps(self) -> list[tuple[str, bool, bool]]:
+    def path_steps(self) -> list[tuple["StrOrPromise", bool, bool]]:
         """Each step of the path as (label, reached, current), for the path display."""
         return [
             (label, index < self.path_index, index + 1 == self.path_index)
@@ -266,7 +271,7 @@ def dimension_metrics(*, account_ids: Iterable[int]) -> dict[int, DimensionMetri
 
     result = {}
     for pk in ids:
-        row = totals.get(pk, {})
+        row: Mapping[str, Any] = totals.get(pk, {})
         served = sites[pk]
         metrics = {
             "product_groups_sold": len(groups[pk]),
@@ -395,7 +400,7 @@ class Matrix:
         return [row for section in self.sections for row in section.rows]
 
 
-STAGE_ABBREVIATIONS = {
+STAGE_ABBREVIATIONS: dict[str, "StrOrPromise"] = {
     SellingStage.NOT_SOLD: pgettext_lazy("abbreviation of selling stage not sold", "N"),
     SellingStage.POTENTIAL: pgettext_lazy("abbreviation of selling stage potential", "P"),
     SellingStage.OFFERED: pgettext_lazy("abbreviation of selling stage offered", "O"),
@@ -407,7 +412,7 @@ STAGE_ABBREVIATIONS = {
 }
 
 
-def stage_legend() -> list[tuple[str, str, str]]:
+def stage_legend() -> list[tuple[str, str, "StrOrPromise"]]:
     return [
         (stage, str(STAGE_ABBREVIATIONS[stage]), label) for stage, label in SellingStage.choices
     ]
@@ -498,7 +503,7 @@ def whitespace_matrix(
     sites = [
         s
         for s in sites
-        if (not filters.country or s.country.code == filters.country)
+        if (not filters.country or _country(s).code == filters.country)
         and (not filters.region or s.region == filters.region)
     ]
     columns = [] if filters.on_sites else [Column(key=WHOLE_ACCOUNT, site=None)]
@@ -530,12 +535,18 @@ def whitespace_matrix(
     return Matrix(
         sections=sections,
         columns=columns,
-        countries=_spans([(s.country.code, s.country.name) for s in sites]),
-        regions=_spans([(s.country.code, s.region or "–") for s in sites]),
+        countries=_spans([(_country(s).code, _country(s).name) for s in sites]),
+        regions=_spans([(_country(s).code, s.region or "–") for s in sites]),
         totals=totals,
         whole_account_shown=not filters.on_sites,
         positions=count,
     )
+
+
+def _country(site: Site) -> "Country":
+    # django-stubs reads a CountryField as the CharField it extends (str); on an instance
+    # django-countries gives a Country.
+    return site.country  # type: ignore[return-value]
 
 
 def _group_value(offering: Offering) -> str:
@@ -546,7 +557,7 @@ def _group_value(offering: Offering) -> str:
 
 def filter_choices(*, offerings: list[Offering], sites: list[Site]) -> dict[str, list]:
     """Choices for the page's filters from what the matrix would show: no extra query."""
-    countries = {s.country.code: s.country.name for s in sites}
+    countries = {_country(s).code: _country(s).name for s in sites}
     regions = sorted({s.region for s in sites if s.region}, key=str.casefold)
     groups: dict[str, str] = {}
     for offering in offerings:

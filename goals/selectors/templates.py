@@ -4,6 +4,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypeVar
 
 from django.db.models import Count, Prefetch, Sum
 
@@ -20,6 +21,9 @@ from ..models import (
     MonthlyTarget,
 )
 from .plans import SwotQuadrant, swot_grid
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def template_sets_for(*, account) -> list[GoalTemplateSet]:
@@ -45,7 +49,11 @@ def _month_values(goal: Goal, months: list[datetime.date]) -> list[Decimal | Non
     return [by_month.get(month) for month in months]
 
 
-def _change(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+# A change of amounts (Decimal) or of ratings (int).
+_Figure = TypeVar("_Figure", Decimal, int)
+
+
+def _change(a: _Figure | None, b: _Figure | None) -> _Figure | None:
     return None if a is None or b is None else b - a
 
 
@@ -79,7 +87,7 @@ class GoalPair:
         return _change(self.a.baseline, self.b.baseline)
 
     @property
-    def target_change(self) -> Decimal | None:
+    def target_change(self) -> Decimal | int | None:
         if not self.is_quantitative:
             return _change(self.a.target_rating, self.b.target_rating)
         return _change(self.a.annual_target, self.b.annual_target)
@@ -95,7 +103,7 @@ class GoalPair:
 @dataclass(frozen=True)
 class InstrumentRow:
     instrument: str
-    label: str
+    label: "StrOrPromise"
     count_a: int
     cost_a: Decimal
     count_b: int
@@ -130,6 +138,7 @@ def _match_keys(goals: list[Goal]) -> dict[tuple, Goal]:
     keyed: dict[tuple, Goal] = {}
     seen: dict[tuple, int] = defaultdict(int)
     for goal in goals:
+        base: tuple[str, int | str | None]
         if goal.kind == GoalKind.QUANTITATIVE:
             base = ("kpi", goal.kpi_id)
         else:
@@ -142,7 +151,8 @@ def _match_keys(goals: list[Goal]) -> dict[tuple, Goal]:
 def compare_plans(*, a: AccountPlan, b: AccountPlan) -> PlanComparison:
     """Two plans side by side: matched goals with their changes and monthly targets, the goals
     found in only one plan, and measures counted and costed by instrument. Three queries."""
-    goals_a, goals_b = [], []
+    goals_a: list[Goal] = []
+    goals_b: list[Goal] = []
     for goal in _goals_with_targets([a, b]):
         (goals_a if goal.plan_id == a.pk else goals_b).append(goal)
     if a.pk == b.pk:
@@ -163,7 +173,7 @@ def compare_plans(*, a: AccountPlan, b: AccountPlan) -> PlanComparison:
             ]
         pairs.append(pair)
 
-    totals = defaultdict(lambda: (0, Decimal(0)))
+    totals: defaultdict[tuple[int, str], tuple[int, Decimal]] = defaultdict(lambda: (0, Decimal(0)))
     for row in (
         Measure.objects.filter(plan__in=[a, b])
         .values("plan_id", "instrument")

@@ -2,6 +2,7 @@
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -114,7 +115,7 @@ def _record_entry(record, previous, label) -> HistoryEntry | None:
     )
 
 
-def history_page_resolve(entries: list[HistoryEntry]) -> None:
+def history_page_resolve(entries: Iterable[HistoryEntry]) -> None:
     """Fill in `changes` with readable values, naming foreign keys with one query per model."""
     wanted: dict[type[models.Model], set] = defaultdict(set)
     for entry in entries:
@@ -213,6 +214,6 @@ def approval_queue(*, user: User, plans: QuerySet | None = None) -> list[QueuedP
     queries at most whatever the number of plans: the plans, then the frame check of all of
     them at once.
     """
-    plans = list(queued_plans(user=user) if plans is None else plans)
-    violations = frame_violations_for(plans=plans)
-    return [QueuedPlan(plan=plan, violations=violations[plan.pk]) for plan in plans]
+    queued = list(queued_plans(user=user) if plans is None else plans)
+    violations = frame_violations_for(plans=queued)
+    return [QueuedPlan(plan=plan, violations=violations[plan.pk]) for plan in queued]

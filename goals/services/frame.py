@@ -77,8 +77,8 @@ def frame_violations_for(*, plans: Sequence[AccountPlan]) -> dict[int, list[Viol
             if rule.tier and rule.tier != tier:
                 continue
             if rule.kind == FrameRuleKind.TARGET_BOUNDS:
-                goals = [g for g in goals_by_plan[plan.pk] if g.kpi_id == rule.kpi_id]
-                result[plan.pk].extend(_bounds_violations(rule, goals))
+                matching = [g for g in goals_by_plan[plan.pk] if g.kpi_id == rule.kpi_id]
+                result[plan.pk].extend(_bounds_violations(rule, matching))
             elif rule.kind == FrameRuleKind.COST_CAP:
                 total = costs.get(plan.pk) or Decimal(0)
                 if rule.cost_cap is not None and total > rule.cost_cap:
@@ -109,6 +109,7 @@ def change_percent(baseline: Decimal, target: Decimal) -> Decimal:
 
 def _bounds_violations(rule: FrameRule, goals: Iterable[Goal]) -> list[Violation]:
     violations = []
+    assert rule.kpi is not None  # bounds name a KPI (framerule_bounds_complete)
     kpi = rule.kpi.name
     for goal in goals:
         if goal.annual_target is None:
@@ -161,6 +162,7 @@ def _money(amount: Decimal) -> str:
 
 
 def _mandatory_message(rule: FrameRule) -> str:
+    assert rule.kpi is not None  # framerule_mandatory_goal_has_kpi
     if rule.tier:
         return _("A goal for %(kpi)s is mandatory for accounts of the tier “%(tier)s”.") % {
             "kpi": rule.kpi.name,

@@ -1,7 +1,7 @@
 """Goals and their monthly targets."""
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -52,11 +52,11 @@ def spread_amounts(total: Decimal, weights: Sequence[int | float | Decimal]) -> 
     keeps that remainder from going negative for a non-negative total, even where the last
     month's weight is tiny or zero.
     """
-    weights = [Decimal(str(weight)) for weight in weights]
-    weight_sum = sum(weights, Decimal(0))
+    exact = [Decimal(str(weight)) for weight in weights]
+    weight_sum = sum(exact, Decimal(0))
     if weight_sum <= 0:
         raise ValueError("The weights must not all be zero.")
-    head = [(total * weight / weight_sum).quantize(CENT, rounding=ROUND_DOWN) for weight in weights]
+    head = [(total * weight / weight_sum).quantize(CENT, rounding=ROUND_DOWN) for weight in exact]
     head = head[:-1]
     return [*head, total - sum(head, Decimal(0))]
 
@@ -93,11 +93,14 @@ def targets_spread(*, goal: Goal, profile: SeasonalProfile | None = None) -> lis
         raise ValidationError(
             _("Only a quantitative goal with an annual target has monthly targets.")
         )
+    assert goal.kpi is not None  # goal_quantitative_has_kpi_and_target
     amounts = monthly_values(goal.kpi.rollup, total, profile.weights if profile else [1] * 12)
     return targets_save(goal=goal, values=dict(zip(months, amounts, strict=True)))
 
 
-def targets_save(*, goal: Goal, values: dict[datetime.date, Decimal | None]) -> list[MonthlyTarget]:
+def targets_save(
+    *, goal: Goal, values: Mapping[datetime.date, Decimal | None]
+) -> list[MonthlyTarget]:
     """Save the twelve monthly targets of a goal at once: all of them or, on an error, none.
 
     values holds one amount per month of the plan's fiscal year (first day of the month).

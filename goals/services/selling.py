@@ -38,7 +38,11 @@ def joint_development_conflict(position: SellingPosition) -> SellingPosition | N
 
 
 def _save(position: SellingPosition) -> SellingPosition:
-    if position.site_id is not None and position.site.account_id != position.account_id:
+    if (
+        position.site_id is not None
+        and position.site is not None
+        and position.site.account_id != position.account_id
+    ):
         raise ValidationError({"site": SITE_OF_OTHER_ACCOUNT})
     position.full_clean()
     other = joint_development_conflict(position)

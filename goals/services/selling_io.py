@@ -129,7 +129,7 @@ class _Row:
     number: int
     account: KeyAccount
     offering: Offering
-    site: object
+    site: Site | None
     values: dict
     position: SellingPosition | None
 
@@ -322,6 +322,7 @@ def selling_positions_import(
         if errors:
             result.errors.extend(RowError(number, reason) for reason in errors)
         else:
+            assert account is not None and offering is not None  # each is an error when None
             rows.append(_Row(number, account, offering, site, values, position))
 
     result.errors.extend(_joint_development_errors(rows, existing.values()))

@@ -7,6 +7,7 @@ import: they are read through the callable named by the setting KAM_ACTUALS_PROV
 """
 
 import datetime
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -81,6 +82,7 @@ def previous_baselines(*, account: KeyAccount, fiscal_year: int) -> dict[int, De
         annual_target__isnull=False,
     ).order_by("order", "pk")
     for kpi_id, target in goals.values_list("kpi_id", "annual_target"):
+        assert target is not None  # filtered above
         baselines.setdefault(kpi_id, target)
     baselines.update(previous_actuals(account=account, fiscal_year=fiscal_year - 1))
     return baselines
@@ -98,7 +100,7 @@ def plan_create_from_templates(
     fiscal_year: int,
     template_set: GoalTemplateSet,
     user: User,
-    baselines: dict[int, Decimal | None] | None = None,
+    baselines: Mapping[int, Decimal | None] | None = None,
 ) -> AccountPlan:
     """Start a draft plan with one goal per template of the set.
 
@@ -134,6 +136,7 @@ def plan_create_from_templates(
             **{field: getattr(template, field) for field in GOAL_FIELDS},
         )
         if template.kind == GoalKind.QUANTITATIVE:
+            assert template.kpi_id is not None  # goaltemplate_quantitative_has_kpi
             baseline = entered.get(template.pk)
             if baseline is None:
                 baseline = known.get(template.kpi_id)
@@ -151,6 +154,7 @@ def plan_create_from_templates(
         goal.full_clean(exclude=["template"])
         goal.save()
         if goal.is_quantitative:
+            assert template.kpi is not None  # goaltemplate_quantitative_has_kpi
             weights = template.seasonal_profile.weights if template.seasonal_profile else EVEN
             _save_targets(
                 goal, months, monthly_values(template.kpi.rollup, goal.annual_target, weights)
@@ -214,12 +218,14 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
             **{field: getattr(source, field) for field in GOAL_FIELDS},
         )
         if source.is_quantitative:
+            assert source.kpi_id is not None  # goal_quantitative_has_kpi_and_target
             goal.baseline = actuals.get(source.kpi_id, source.annual_target)
             goal.annual_target = goal.baseline
         goal.save()
         goal.stakeholders.set(source.stakeholders.all())
         copies[source.pk] = goal
         if goal.is_quantitative:
+            assert goal.kpi is not None  # the source goal's, goal_quantitative_has_kpi_and_target
             by_month = {t.month: t.value for t in source.targets.all()}
             shape = [by_month.get(month, Decimal(0)) for month in old_months]
             _save_targets(
@@ -231,20 +237,20 @@ def plan_copy(*, plan: AccountPlan, user: User) -> AccountPlan:
     ).prefetch_related("goals")
     measure_ids: list[int] = []
     linked: set[int] = set()
-    for source in open_measures:
+    for source_measure in open_measures:
         measure = Measure(
             plan=new,
-            title=source.title,
-            description=source.description,
-            instrument=source.instrument,
-            owner_id=source.owner_id,
-            start_date=_next_year(source.start_date),
-            due_date=_next_year(source.due_date),
-            planned_cost=source.planned_cost,
-            is_countermeasure=source.is_countermeasure,
+            title=source_measure.title,
+            description=source_measure.description,
+            instrument=source_measure.instrument,
+            owner_id=source_measure.owner_id,
+            start_date=_next_year(source_measure.start_date),
+            due_date=_next_year(source_measure.due_date),
+            planned_cost=source_measure.planned_cost,
+            is_countermeasure=source_measure.is_countermeasure,
         )
         measure.save()
-        measure_goals = [copies[g.pk] for g in source.goals.all() if g.pk in copies]
+        measure_goals = [copies[g.pk] for g in source_measure.goals.all() if g.pk in copies]
         measure.goals.set(measure_goals)
         measure_ids.append(measure.pk)
         linked.update(goal.pk for goal in measure_goals)

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.fiscal import plan_months
+from kam.http import AuthenticatedRequest
 
 from ..access import can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.goals import GoalForm, MonthlyTargetsForm, SpreadForm
@@ -26,28 +27,28 @@ def _get_goal(plan: AccountPlan, goal_pk: int) -> Goal:
 
 
 @login_required
-def goals(request: HttpRequest, pk: int) -> HttpResponse:
+def goals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     context = plan_context(request, plan, goal_list=selectors.goal_list(plan=plan))
     return render(request, "goals/goals.html", context)
 
 
 @login_required
-def goal_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+def goal_matrix(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     context = plan_context(request, plan, matrix=selectors.goal_matrix(plan=plan))
     return render(request, "goals/goals_matrix.html", context)
 
 
 @login_required
-def goal_detail(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
+def goal_detail(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     goal = _get_goal(plan, goal_pk)
     return _render_detail(request, plan, goal)
 
 
 def _render_detail(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     plan: AccountPlan,
     goal: Goal,
     form: MonthlyTargetsForm | None = None,
@@ -83,7 +84,7 @@ def _render_detail(
 
 
 @login_required
-def goal_edit(request: HttpRequest, pk: int, goal_pk: int | None = None) -> HttpResponse:
+def goal_edit(request: AuthenticatedRequest, pk: int, goal_pk: int | None = None) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     goal = _get_goal(plan, goal_pk) if goal_pk is not None else None
     form = GoalForm(request.POST or None, instance=goal, plan=plan)
@@ -104,7 +105,7 @@ def goal_edit(request: HttpRequest, pk: int, goal_pk: int | None = None) -> Http
 
 @login_required
 @require_POST
-def goal_delete(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
+def goal_delete(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     services.goal_delete(goal=_get_goal(plan, goal_pk))
     messages.success(request, _("Goal deleted."))
@@ -113,7 +114,7 @@ def goal_delete(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def goal_targets(request: HttpRequest, pk: int, goal_pk: int) -> HttpResponse:
+def goal_targets(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpResponse:
     """Save the month grid, or fill it evenly or by a seasonal profile (action=spread_*).
 
     With htmx only the grid is sent back; without, a saved grid redirects to the goal.

@@ -3,12 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from kam.http import AuthenticatedRequest
 
 from ..access import can_record_progress, get_plan_for_user, get_rw_plan_for_user
 from ..forms.measures import (
@@ -31,7 +33,7 @@ def get_progress_plan_for_user(user, pk: int) -> AccountPlan:
     return plan
 
 
-def _context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
+def _context(request: AuthenticatedRequest, plan: AccountPlan, **extra) -> dict:
     return plan_context(
         request, plan, can_record_progress=can_record_progress(request.user, plan), **extra
     )
@@ -42,7 +44,7 @@ def _measures_url(plan: AccountPlan) -> str:
 
 
 @login_required
-def measures(request: HttpRequest, pk: int) -> HttpResponse:
+def measures(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     filter_form = MeasureFilterForm(request.GET)
     filters = filter_form.filters()
@@ -65,7 +67,9 @@ def _measure_fields(form: MeasureForm) -> dict:
 
 
 @login_required
-def measure_edit(request: HttpRequest, pk: int, measure_pk: int | None = None) -> HttpResponse:
+def measure_edit(
+    request: AuthenticatedRequest, pk: int, measure_pk: int | None = None
+) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     measure = get_object_or_404(plan.measures, pk=measure_pk) if measure_pk is not None else None
     form = MeasureForm(request.POST or None, instance=measure, plan=plan, user=request.user)
@@ -97,7 +101,7 @@ def measure_edit(request: HttpRequest, pk: int, measure_pk: int | None = None) -
 
 
 @login_required
-def countermeasure_create(request: HttpRequest, pk: int) -> HttpResponse:
+def countermeasure_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A deviation needs an answer during the year, when the plan is usually approved: like
     progress, a countermeasure may be added in every plan status by whoever may record
     progress. `?goal=<id>` preselects the goal it answers."""
@@ -127,7 +131,7 @@ def countermeasure_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def measure_delete(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+def measure_delete(request: AuthenticatedRequest, pk: int, measure_pk: int) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     measure = get_object_or_404(plan.measures, pk=measure_pk)
     services.measure_delete(measure=measure, user=request.user)
@@ -136,7 +140,7 @@ def measure_delete(request: HttpRequest, pk: int, measure_pk: int) -> HttpRespon
 
 
 @login_required
-def measure_progress(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+def measure_progress(request: AuthenticatedRequest, pk: int, measure_pk: int) -> HttpResponse:
     """Record status, progress and actual cost; with htmx the table row is re-rendered."""
     plan = get_progress_plan_for_user(request.user, pk)
     measure: Measure = get_object_or_404(selectors.plan_measures(plan=plan), pk=measure_pk)
@@ -166,7 +170,7 @@ def measure_progress(request: HttpRequest, pk: int, measure_pk: int) -> HttpResp
 
 
 @login_required
-def measure_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_timeline(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     timeline = selectors.measure_timeline(plan=plan, today=timezone.localdate())
     return render(
@@ -175,7 +179,7 @@ def measure_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def frame(request: HttpRequest, pk: int) -> HttpResponse:
+def frame(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Step 5: planned and actual cost against the expense limit, and progress control."""
     if request.method == "POST":
         plan = get_rw_plan_for_user(request.user, pk)

@@ -4,11 +4,12 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.access import get_account_for_user
 from accounts.views import account_context
+from kam.http import AuthenticatedRequest
 
 from ..models import PathStage
 from ..selectors import pipeline as selectors
@@ -17,7 +18,7 @@ SORT_CHOICES = ["potential", "weighted", "name", "stage", "groups", "sites"]
 
 
 @login_required
-def account_pipeline(request: HttpRequest, account_pk: int) -> HttpResponse:
+def account_pipeline(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, account_pk)
     table = selectors.pipeline_table(account_ids=[account.pk])
     page = Paginator(selectors.open_positions(account=account), selectors.PAGE_SIZE).get_page(
@@ -36,7 +37,7 @@ def account_pipeline(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 
 @login_required
-def pipeline(request: HttpRequest) -> HttpResponse:
+def pipeline(request: AuthenticatedRequest) -> HttpResponse:
     sort = request.GET.get("sort", "")
     sort = sort if sort in SORT_CHOICES else "potential"
     stage = request.GET.get("stage", "")

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
 from kam.fiscal import fiscal_year_for
+from kam.http import AuthenticatedRequest
 
 from ..access import can_create_plan, can_edit_plan, get_plan_for_user, get_rw_plan_for_user
 from ..forms.plans import PlanCreateForm, StatusQuoForm, SwotItemForm
@@ -19,7 +20,7 @@ from ..selectors import plans as selectors
 from ..services import plans as services
 
 
-def plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
+def plan_context(request: AuthenticatedRequest, plan: AccountPlan, **extra) -> dict:
     """The context of every page below a plan's header, for goals' and controlling's pages."""
     return account_context(
         request,
@@ -32,7 +33,7 @@ def plan_context(request: HttpRequest, plan: AccountPlan, **extra) -> dict:
 
 
 @login_required
-def plan_list(request: HttpRequest, account_pk: int) -> HttpResponse:
+def plan_list(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account: KeyAccount
     if request.method == "POST":
         account = get_rw_account_for_user(request.user, account_pk)
@@ -61,14 +62,14 @@ def plan_list(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     context = plan_context(request, plan, swot=selectors.swot_grid(plan=plan))
     return render(request, "goals/plan_detail.html", context)
 
 
 @login_required
-def status_quo_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def status_quo_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     form = StatusQuoForm(request.POST or None, instance=plan)
     if form.is_valid():
@@ -80,7 +81,7 @@ def status_quo_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def swot_edit(request: HttpRequest, pk: int, item_pk: int | None = None) -> HttpResponse:
+def swot_edit(request: AuthenticatedRequest, pk: int, item_pk: int | None = None) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     item = get_object_or_404(plan.swot_items, pk=item_pk) if item_pk is not None else None
     form = SwotItemForm(request.POST or None, instance=item, plan=plan)
@@ -96,7 +97,7 @@ def swot_edit(request: HttpRequest, pk: int, item_pk: int | None = None) -> Http
 
 @login_required
 @require_POST
-def swot_delete(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+def swot_delete(request: AuthenticatedRequest, pk: int, item_pk: int) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     get_object_or_404(plan.swot_items, pk=item_pk).delete()
     messages.success(request, _("SWOT item deleted."))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django_htmx.http import reswap, retarget
 from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
+from kam.http import AuthenticatedRequest
 
 from ..forms.selling import (
     SellingPositionForm,
@@ -27,12 +28,12 @@ from ..selectors import selling as selectors
 from ..services import selling as services
 
 
-def _context(request: HttpRequest, account: KeyAccount, **extra) -> dict:
+def _context(request: AuthenticatedRequest, account: KeyAccount, **extra) -> dict:
     return account_context(request, account, "selling", **extra)
 
 
 @login_required
-def selling_positions(request: HttpRequest, account_pk: int) -> HttpResponse:
+def selling_positions(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, account_pk)
     filter_form = StageFilterForm(request.GET)
     table = selectors.selling_table(account=account, stage=filter_form.stage_value())
@@ -42,7 +43,7 @@ def selling_positions(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 @login_required
 def selling_position_edit(
-    request: HttpRequest, account_pk: int, position_pk: int | None = None
+    request: AuthenticatedRequest, account_pk: int, position_pk: int | None = None
 ) -> HttpResponse:
     account = get_rw_account_for_user(request.user, account_pk)
     position = None
@@ -72,7 +73,7 @@ def selling_position_edit(
 @login_required
 @require_POST
 def selling_position_delete(
-    request: HttpRequest, account_pk: int, position_pk: int
+    request: AuthenticatedRequest, account_pk: int, position_pk: int
 ) -> HttpResponse:
     account = get_rw_account_for_user(request.user, account_pk)
     position = get_object_or_404(account.selling_positions, pk=position_pk)
@@ -84,7 +85,7 @@ def selling_position_delete(
 # --- whitespace matrix ----------------------------------------------------------------------
 
 
-def _whitespace(request: HttpRequest, account: KeyAccount) -> dict:
+def _whitespace(request: AuthenticatedRequest, account: KeyAccount) -> dict:
     """The matrix under the request's filters; the cell editor rebuilds it after a save so the
     totals it sends back follow the same filters as the page."""
     offerings = selectors.matrix_offerings(account=account)
@@ -119,7 +120,7 @@ def _whitespace(request: HttpRequest, account: KeyAccount) -> dict:
 
 
 @login_required
-def whitespace(request: HttpRequest, account_pk: int) -> HttpResponse:
+def whitespace(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, account_pk)
     context = _whitespace(request, account)
     template = "goals/whitespace.html"
@@ -142,7 +143,7 @@ def _cell_objects(account: KeyAccount, offering_pk: int, site_pk: int):
 
 @login_required
 def whitespace_cell(
-    request: HttpRequest, account_pk: int, offering_pk: int, site_pk: int
+    request: AuthenticatedRequest, account_pk: int, offering_pk: int, site_pk: int
 ) -> HttpResponse:
     """Edit one cell of the matrix. With htmx the form opens in the page's editor panel and a
     save sends back the cell plus, out of band, its row and column totals, the grand total

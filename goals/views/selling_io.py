@@ -2,13 +2,14 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import get_account_for_user
 from accounts.models import KeyAccount
+from kam.http import AuthenticatedRequest
 from kam.tabular import RowError
 
 from ..access import can_import_selling_positions
@@ -24,7 +25,7 @@ from ..services.selling_io import (
 IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
-def _download(positions, request: HttpRequest, name: str) -> HttpResponse:
+def _download(positions, request: AuthenticatedRequest, name: str) -> HttpResponse:
     file_format = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
     content, content_type = selling_positions_export(positions=positions, file_format=file_format)
     response = HttpResponse(content, content_type=content_type)
@@ -33,7 +34,7 @@ def _download(positions, request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_required
-def selling_export_account(request: HttpRequest, account_pk: int) -> HttpResponse:
+def selling_export_account(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, account_pk)
     # The customer number is free text; keep the file name to safe characters.
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in account.customer_number)
@@ -41,7 +42,7 @@ def selling_export_account(request: HttpRequest, account_pk: int) -> HttpRespons
 
 
 @login_required
-def selling_export(request: HttpRequest) -> HttpResponse:
+def selling_export(request: AuthenticatedRequest) -> HttpResponse:
     """Every position of every account the user may see."""
     positions = SellingPosition.objects.filter(
         account__in=KeyAccount.objects.visible_to(request.user)
@@ -51,7 +52,7 @@ def selling_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def selling_import(request: HttpRequest) -> HttpResponse:
+def selling_import(request: AuthenticatedRequest) -> HttpResponse:
     """Upload a file; it is written only when every row is valid (or just checked)."""
     if not can_import_selling_positions(request.user):
         raise PermissionDenied

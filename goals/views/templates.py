@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
 from kam.fiscal import fiscal_year_for
+from kam.http import AuthenticatedRequest
 
 from ..access import can_create_plan, get_plan_for_user
 from ..forms.templates import BaselinesForm, PlanCompareForm, TemplateSetChoiceForm
@@ -22,7 +23,7 @@ from ..services import templates as services
 
 
 @login_required
-def plan_from_template(request: HttpRequest, account_pk: int) -> HttpResponse:
+def plan_from_template(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     """Step 1 (GET): choose a template set and a fiscal year. Step 2 (GET with both, then
     POST): confirm or enter the baseline of every quantitative template, then create."""
     account = get_rw_account_for_user(request.user, account_pk)
@@ -72,7 +73,7 @@ def plan_from_template(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_copy(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_copy(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Copy a plan (any status: usually last year's approved one) into the next fiscal year."""
     plan = get_plan_for_user(request.user, pk)
     if not can_create_plan(request.user, plan.account):
@@ -101,7 +102,7 @@ def _account_plan(account: KeyAccount, value: str) -> AccountPlan:
 
 @login_required
 @require_GET
-def plan_compare(request: HttpRequest, account_pk: int) -> HttpResponse:
+def plan_compare(request: AuthenticatedRequest, account_pk: int) -> HttpResponse:
     account = get_account_for_user(request.user, account_pk)
     comparison = None
     has_plans = True
@@ -128,7 +129,7 @@ def plan_compare(request: HttpRequest, account_pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def plan_print(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_print(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     context = {"plan": plan, "account": plan.account, "doc": selectors.plan_print(plan=plan)}
     return render(request, "goals/print.html", context)

@@ -2,12 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+
+from kam.http import AuthenticatedRequest
 
 from ..access import can_decide_plan, get_plan_for_user
 from ..forms.workflow import ReturnForm
@@ -22,14 +24,14 @@ def _frame_check_url(plan: AccountPlan) -> str:
     return reverse("goals:frame_check", args=[plan.pk])
 
 
-def _error(request: HttpRequest, error: ValidationError) -> None:
+def _error(request: AuthenticatedRequest, error: ValidationError) -> None:
     for message in error.messages:
         messages.error(request, message)
 
 
 @login_required
 @require_POST
-def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     try:
         violations = services.plan_submit(plan=plan, user=request.user)
@@ -55,7 +57,7 @@ def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     try:
         services.plan_approve(plan=plan, user=request.user)
@@ -70,7 +72,7 @@ def plan_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     if not can_decide_plan(request.user):
         raise PermissionDenied
@@ -92,7 +94,7 @@ def plan_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     try:
         services.plan_reopen(plan=plan, user=request.user)
@@ -108,7 +110,7 @@ def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def frame_check(request: HttpRequest, pk: int) -> HttpResponse:
+def frame_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     context = plan_context(request, plan, violations=frame_violations(plan=plan))
     return render(request, "goals/approval_frame_check.html", context)
@@ -116,7 +118,7 @@ def frame_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def history(request: HttpRequest, pk: int) -> HttpResponse:
+def history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
     paginator = Paginator(selectors.plan_history(plan=plan), selectors.HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -126,6 +128,6 @@ def history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def approvals(request: HttpRequest) -> HttpResponse:
+def approvals(request: AuthenticatedRequest) -> HttpResponse:
     queue = selectors.approval_queue(user=request.user)
     return render(request, "goals/approvals.html", {"queue": queue})
