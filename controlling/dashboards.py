@@ -327,7 +327,7 @@ class Portfolio:
 @dataclass
 class PortfolioRanks:
     """What `portfolio` reads over the whole set of accounts, without the accounts themselves:
-    small enough to keep (controlling.dashboard_cache)."""
+    small enough to keep (kam.kept, controlling.views_dashboards)."""
 
     counts: dict[str, int]  # per quadrant
     total: int

@@ -33,7 +33,6 @@ from goals.models import (
 )
 from goals.selectors.selling import SERVICE_KINDS, path_stage_for
 
-from .dashboard_cache import figures_version_raise
 from .dashboards import _attainment_aggregates, cost_lines_for
 from .models import (
     SERIES_CODES,
@@ -143,7 +142,6 @@ def figures_refresh(*, account_ids: Iterable[int]) -> int:
         update_fields=FIGURE_FIELDS,
     )
     _selling_refresh(ids, now)
-    figures_version_raise()
     return len(rows)
 
 
