@@ -34,7 +34,7 @@ HEATMAP_SORTS = ("name", "attainment")
 # The dashboard's parameters besides its filters: sorts (the first is the default) and pages.
 SORTS = {"heatmap_sort": HEATMAP_SORTS, "costs_sort": tuple(dashboards.COST_ORDERS)}
 PAGES = {"heatmap_page": HEATMAP_PAGE_SIZE, "costs_page": COSTS_PAGE_SIZE}
-# What the whole-portfolio figures read (tests/controlling/test_dashboard_cache.py holds them
+# What the whole-portfolio figures read (tests/controlling/test_dashboard_kept.py holds them
 # to it): the filtered accounts, as visible (teams) and by region (sites), and the figures of
 # the run. A plan, measure or deviation edited recomputes the page, which reads these kept.
 FIGURE_TABLES = [KeyAccount, AccountTeamMember, Site, AccountFigures, SellingFigures]
