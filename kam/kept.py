@@ -6,9 +6,10 @@ tables it reads is written.
 2. Every statement that writes a watched table raises its version (`watch`, an execute wrapper
    on every connection, finds INSERT, UPDATE, DELETE, MERGE, TRUNCATE and COPY anywhere in the
    statement): services, bulk writes, raw SQL, the admin and the controlling run all count.
-3. In autocommit the version goes up at once; in a transaction once it has committed (an
-   on_commit callback), so a page another request computed from the data before is never read
-   again. A rolled-back transaction's callback is dropped: it raises nothing.
+3. In autocommit the version goes up at once; in a transaction once it has committed (each
+   writing statement registers an on_commit callback, the first to run raises them all), so a
+   page another request computed from the data before is never read again. Django drops the
+   callbacks of a rolled-back transaction or savepoint: they raise nothing.
 4. Until then the transaction reads the tables it wrote under versions of its own (its written
    statements counted), so it sees its own writes and nobody else sees its uncommitted pages.
 5. `value(name, compute, tables=..., inputs=...)` keeps `compute()` in Django's cache under the
@@ -200,48 +201,43 @@ def _read(connection: BaseDatabaseWrapper, tables: list[str]) -> dict[str, int]:
 
 class _Pending:
     """What the open transaction of a connection wrote: its tables, with how many statements
-    wrote each, under an id of its own."""
+    wrote each, under an id of its own, and the callbacks that raise them after its commit
+    (held weakly: Django drops those of a rolled-back transaction or savepoint)."""
 
     def __init__(self):
         self.id = uuid.uuid4().hex
         self.writes: Counter[str] = Counter()
+        self.callbacks: weakref.WeakSet[Callable[[], None]] = weakref.WeakSet()
         self.done = False
 
+    def after_commit(self, connection: BaseDatabaseWrapper) -> Callable[[], None]:
+        def after_commit() -> None:
+            if not self.done:  # the first of the transaction's callbacks raises them all
+                self.done = True
+                _raise(connection, self.writes)
 
-# Per connection: the callback that raises its transaction's tables after the commit (held
-# weakly: Django drops it with a rolled-back transaction or savepoint) and what it raises.
-_pending: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, tuple[weakref.ref, _Pending]]" = (
-    weakref.WeakKeyDictionary()
-)
+        self.callbacks.add(after_commit)
+        return after_commit
+
+
+_pending: "weakref.WeakKeyDictionary[BaseDatabaseWrapper, _Pending]" = weakref.WeakKeyDictionary()
 
 
 def pending(connection: BaseDatabaseWrapper) -> _Pending | None:
     """What the connection's open transaction wrote and has not yet raised, if anything."""
-    if not connection.in_atomic_block:
-        return None
-    entry = _pending.get(connection)
-    if entry is None:
-        return None
-    callback, state = entry
-    return state if callback() is not None and not state.done else None
-
-
-def _after_commit_of(connection: BaseDatabaseWrapper, state: _Pending) -> Callable[[], None]:
-    def after_commit() -> None:
-        state.done = True
-        _raise(connection, state.writes)
-
-    return after_commit
+    state = _pending.get(connection) if connection.in_atomic_block else None
+    # No callback left: its writes were rolled back.
+    return state if state is not None and not state.done and state.callbacks else None
 
 
 def _written(connection: BaseDatabaseWrapper, tables: set[str]) -> None:
     state = pending(connection)
     if state is None:
-        state = _Pending()
-        after_commit = _after_commit_of(connection, state)
-        _pending[connection] = (weakref.ref(after_commit), state)
-        transaction.on_commit(after_commit, using=connection.alias, robust=True)
+        state = _pending[connection] = _Pending()
     state.writes.update(tables)
+    # One callback per statement, registered where it ran: whichever savepoints roll back,
+    # a statement that stays has its callback, and the first to run raises every table.
+    transaction.on_commit(state.after_commit(connection), using=connection.alias, robust=True)
 
 
 def watch(execute, sql, params, many, context):

@@ -319,6 +319,17 @@ def test_a_rolled_back_transaction_raises_nothing_and_stops_no_later_raise(owner
     assert probe.missed()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_table_written_again_after_its_savepoint_rolled_back_is_raised(owner):
+    before = kept.versions([KeyAccount])["accounts_keyaccount"]
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            factories.KeyAccountFactory(owner=owner)
+            raise RuntimeError
+        factories.KeyAccountFactory(owner=owner)
+    assert kept.versions([KeyAccount])["accounts_keyaccount"] == before + 1
+
+
 # No write of a fixture before these: the first write registers the transaction's callback.
 
 
@@ -333,12 +344,13 @@ def test_a_rolled_back_transaction_leaves_no_callback(django_capture_on_commit_c
     assert callbacks == []
 
 
-def test_a_transaction_registers_one_callback_that_raises_once(
+def test_a_transaction_raises_once_however_many_statements_wrote(
     django_capture_on_commit_callbacks,
 ):
-    before = kept.versions([KeyAccount])["accounts_keyaccount"]
+    before = kept.versions([KeyAccount, Site])
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        factories.SiteFactory()  # and its account
         factories.KeyAccountFactory()
-        factories.KeyAccountFactory()
-    assert len(callbacks) == 1
-    assert kept.versions([KeyAccount])["accounts_keyaccount"] == before + 1
+    assert len(callbacks) >= 3
+    after = kept.versions([KeyAccount, Site])
+    assert after == {table: version + 1 for table, version in before.items()}
