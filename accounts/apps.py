@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Key accounts")
+    # What no kept page reads (kam.kept), so its writes keep them: contacts and the portfolio
+    # scoring (the dashboard reads the scores the account holds).
+    unkept_models = [
+        "Stakeholder",
+        "Interaction",
+        "Interaction.stakeholders",
+        "MarketStage",
+        "PortfolioCriterion",
+        "PortfolioScoring",
+        "PortfolioScore",
+    ]

@@ -57,20 +57,20 @@ class Page:
     path: str
     user: str  # LEADER, MANAGER or "" (no session)
     headers: dict = field(default_factory=dict)
-    # What happens before each request: "write" raises the change number, as any write
-    # does, so the page is computed again from the whole-portfolio figures it keeps; "run"
-    # raises the figures version too, as a run's chunk does, so it computes those as well.
+    # What happens before each request: "write" raises the version of the plans, as a plan
+    # edit does, so the page is computed again from the whole-portfolio figures it keeps;
+    # "run" raises every version, as a run's chunk does, so it computes those as well.
     before: str = ""
 
 
 def before_request(page: Page) -> None:
-    from controlling.selectors.dashboard_cache import figures_version_raise
-    from kam import changes
+    from goals.models import AccountPlan
+    from kam import kept
 
-    if page.before == "run":
-        figures_version_raise()
-    if page.before:
-        changes.bump()
+    if page.before == "write":
+        kept.raise_versions([AccountPlan])
+    elif page.before == "run":
+        kept.raise_versions(kept.ALL)
 
 
 def pages() -> list[Page]:
@@ -382,7 +382,7 @@ def http_timings(chosen: list[Page], cookies: dict[str, str], args: argparse.Nam
     try:
         wait_for(port)
         rounds = args.warmup + args.requests
-        # Pages that raise the change number go last, in rounds of their own: a raise before
+        # Pages that raise versions go last, in rounds of their own: a raise before
         # any other page would make that page compute what it otherwise reads kept.
         groups = [[p for p in chosen if not p.before], [p for p in chosen if p.before]]
         for group, number in ((g, n) for g in groups if g for n in range(rounds)):

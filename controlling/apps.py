@@ -5,6 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class ControllingConfig(AppConfig):
     name = "controlling"
     verbose_name = _("Controlling")
+    # What no kept page reads (kam.kept), so its writes keep them: actuals and ratings (they
+    # reach the dashboard only through the run, which writes results, states and figures), run
+    # bookkeeping, comments, exports and notifications (the header's unread count is read
+    # live). Entering actuals all day long thus keeps leadership's page until the run.
+    unkept_models = [
+        "Actual",
+        "ActualImport",
+        "ActualImportChange",
+        "GoalRating",
+        "ControllingRun",
+        "ControllingRunChunk",
+        "RecomputeMark",
+        "DeviationComment",
+        "HealthWeights",
+        "DashboardExport",
+        "Notification",
+    ]
 
     def ready(self) -> None:
         from controlling.services import alerts, runs

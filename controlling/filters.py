@@ -10,6 +10,8 @@ The fiscal year does not narrow the accounts: it chooses which plans, goals, dev
 actuals are read. Without one the current fiscal year is shown.
 """
 
+from typing import NamedTuple
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -19,7 +21,7 @@ from django_countries import countries
 from accounts.filters import FilterForm
 from accounts.models import KeyAccount, Site, Tier
 from goals.models import AccountPlan
-from kam import changes
+from kam import kept
 from kam.fiscal import current_fiscal_year
 
 REGION_SEPARATOR = ":"
@@ -135,26 +137,31 @@ def viewer_of(user) -> str | int:
     return "all" if user.sees_all_accounts else user.pk
 
 
-def kept_choices(user, version: str) -> tuple[QuerySet[KeyAccount], int, dict[str, list]]:
+class KeptChoices(NamedTuple):
+    visible: QuerySet[KeyAccount]  # the accounts the user may see
+    current_year: int
+    choices: dict[str, list]  # the filters' choices over those accounts
+    accounts: int  # how many
+
+
+def kept_choices(user) -> KeptChoices:
     """The accounts the user may see, the current fiscal year and the filters' choices over
-    those accounts, the choices kept until the change number `version` goes up (one set for
-    everyone who sees all accounts, one per manager)."""
+    those accounts and how many they are, kept until a watched table is written (kam.kept; one
+    set for everyone who sees all accounts, one per manager)."""
     visible = KeyAccount.objects.visible_to(user).not_archived()
     current_year = current_fiscal_year()
-    choices = changes.remembered(
+    choices, accounts = kept.value(
         "dashboard-choices",
-        version,
-        lambda: filter_choices(visible, current_year),
-        viewer_of(user),
-        current_year,
+        lambda: (filter_choices(visible, current_year), visible.count()),
+        inputs={"viewer": viewer_of(user), "year": current_year},
     )
-    return visible, current_year, choices
+    return KeptChoices(visible, current_year, choices, accounts)
 
 
 def filter_labels(user):
     """A function from a dashboard query string to its chosen filters in words, as (label,
     choice) pairs, over the accounts `user` may see."""
-    visible, current_year, choices = kept_choices(user, str(changes.current()))
+    visible, current_year, choices, _accounts = kept_choices(user)
 
     def describe(data) -> list[tuple[str, str]]:
         chosen = DashboardFilter(data, queryset=visible, current_year=current_year, choices=choices)

@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class GoalsConfig(AppConfig):
     name = "goals"
     verbose_name = _("Account plans and goals")
+    # What no kept page reads (kam.kept), so its writes keep them: what reaches the dashboard
+    # only through the controlling run (targets, selling positions: the run writes states and
+    # figures) or not at all (SWOT, templates, offerings, contacts of goals).
+    unkept_models = [
+        "SwotItem",
+        "Goal.stakeholders",
+        "Measure.goals",
+        "MonthlyTarget",
+        "SeasonalProfile",
+        "GoalTemplateSet",
+        "GoalTemplate",
+        "ProductGroup",
+        "Offering",
+        "Offering.components",
+        "SellingPosition",
+    ]

@@ -8,11 +8,14 @@ from django.utils.translation import gettext_lazy as _
 class KamConfig(AppConfig):
     name = "kam"
     verbose_name = _("Users and settings")
+    # What no kept page reads (kam.kept): the versions themselves and the users' permissions.
+    unkept_models = ["TableVersion", "User.groups", "User.user_permissions"]
 
     def ready(self) -> None:
-        from . import changes
+        from . import kept
 
-        connection_created.connect(changes.connection_created_receiver)
-        pre_migrate.connect(changes.pre_migrate_receiver)
-        post_migrate.connect(changes.post_migrate_receiver)
-        setting_changed.connect(changes.setting_changed_receiver)
+        connection_created.connect(kept.connection_created_receiver)
+        pre_migrate.connect(kept.pre_migrate_receiver)
+        # Once per migrate (or flush), not once per app.
+        post_migrate.connect(kept.post_migrate_receiver, sender=self)
+        setting_changed.connect(kept.setting_changed_receiver)

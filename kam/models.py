@@ -70,13 +70,15 @@ class User(AbstractUser):
         return self.is_leadership and not self.is_administrator
 
 
-class ChangeNumber(models.Model):
-    """The change number (kam.changes) on databases without sequences: one row."""
+class TableVersion(models.Model):
+    """The version of a watched table (kam.kept) on databases without sequences."""
 
-    number = models.BigIntegerField(default=0)
+    name = models.CharField(_("table"), max_length=63, primary_key=True)
+    number = models.BigIntegerField(_("number"), default=0)
 
     class Meta:
-        verbose_name = _("change number")
+        verbose_name = _("table version")
+        verbose_name_plural = _("table versions")
 
     def __str__(self) -> str:
-        return str(self.number)
+        return f"{self.name}: {self.number}"

@@ -26,8 +26,8 @@ def require_service(name: str, available: bool, reason: str) -> None:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with an empty cache: rolled-back tests reuse ids and frozen clocks,
-    so a stamp (controlling.selectors.dashboard_cache) could otherwise match an earlier test's."""
+    """Each test starts with an empty cache: rolled-back tests restart the versions of the
+    tables on SQLite (kam.kept), so a key could otherwise match an earlier test's."""
     from django.core.cache import cache
 
     cache.clear()

@@ -17,7 +17,7 @@ from .results import (
     ratio_field,
 )
 from .runs import ChunkState, ControllingRun, ControllingRunChunk, RecomputeMark, RunKind, RunState
-from .figures import SERIES_CODES, AccountFigures, FiguresVersion, SellingFigures, series_field
+from .figures import SERIES_CODES, AccountFigures, SellingFigures, series_field
 from .alerts import Deviation, DeviationComment, Notification, NotificationKind
 from .health import HealthWeights, weight_field
 from .exports import EXPORT_START_WITHIN, DashboardExport, ExportState
@@ -54,7 +54,6 @@ __all__ = [
     "SERIES_CODES",
     "series_field",
     "SellingFigures",
-    "FiguresVersion",
     # alerts
     "Deviation",
     "DeviationComment",

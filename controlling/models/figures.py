@@ -140,19 +140,3 @@ class SellingFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.path_stage}"
-
-
-class FiguresVersion(models.Model):
-    """One row counting the writes of the dashboard figures: every refresh adds one in its own
-    transaction, so what the dashboard added up from them can be kept until the number moves
-    (controlling.selectors.dashboard_cache). A row, not the cache: the run writes from a worker
-    process."""
-
-    number = models.PositiveBigIntegerField(_("number"), default=0)
-
-    class Meta:
-        verbose_name = _("version of the dashboard figures")
-        verbose_name_plural = _("versions of the dashboard figures")
-
-    def __str__(self) -> str:
-        return str(self.number)

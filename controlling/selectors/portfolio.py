@@ -81,7 +81,7 @@ class Portfolio:
 @dataclass
 class PortfolioRanks:
     """What `portfolio` reads over the whole set of accounts, without the accounts themselves:
-    small enough to keep (controlling.selectors.dashboard_cache)."""
+    small enough to keep (kam.kept, controlling.views.dashboards)."""
 
     counts: dict[str, int]  # per quadrant
     total: int

@@ -29,7 +29,6 @@ from controlling.models import (
 )
 from controlling.selectors.attainment import attainment_aggregates
 from controlling.selectors.costs import cost_lines_for
-from controlling.selectors.dashboard_cache import figures_version_raise
 from goals.models import (
     OPEN_STAGES,
     SOLD_STAGES,
@@ -143,7 +142,6 @@ def figures_refresh(*, account_ids: Iterable[int]) -> int:
         update_fields=FIGURE_FIELDS,
     )
     _selling_refresh(ids, now)
-    figures_version_raise()
     return len(rows)
 
 

@@ -1,11 +1,12 @@
 """The manager home and the leadership dashboard (read models in controlling.selectors)."""
 
+import math
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,15 +14,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from accounts.models import KeyAccount, PortfolioQuadrant
+from accounts.models import AccountTeamMember, KeyAccount, PortfolioQuadrant, Site
 from controlling import charts
 from controlling.filters import DashboardFilter, kept_choices, viewer_of
-from controlling.selectors import attainment, dashboard_cache, portfolio
+from controlling.models import AccountFigures, SellingFigures
+from controlling.selectors import attainment, portfolio
 from controlling.selectors import dashboard as leadership
 from controlling.selectors import home as my_home
 from controlling.selectors.costs import COST_ORDERS, PlanPages, cost_caps, cost_lines_for
 from goals.models import GoalArea, Perspective
-from kam import changes
+from kam import kept
 from kam.fiscal import current_fiscal_year
 from kam.http import AuthenticatedRequest
 
@@ -33,6 +35,13 @@ COSTS_PAGE_SIZE = 20
 
 # The heatmap's orders (attainment.heatmap_accounts): by name, or worst attainment first.
 HEATMAP_SORTS = ("name", "attainment")
+# The dashboard's parameters besides its filters: sorts (the first is the default) and pages.
+SORTS = {"heatmap_sort": HEATMAP_SORTS, "costs_sort": tuple(COST_ORDERS)}
+PAGES = {"heatmap_page": HEATMAP_PAGE_SIZE, "costs_page": COSTS_PAGE_SIZE}
+# What the whole-portfolio figures read (tests/controlling/test_dashboard_kept.py holds them
+# to it): the filtered accounts, as visible (teams) and by region (sites), and the figures of
+# the run. A plan, measure or deviation edited recomputes the page, which reads these kept.
+FIGURE_TABLES = [KeyAccount, AccountTeamMember, Site, AccountFigures, SellingFigures]
 
 
 @dataclass
@@ -42,10 +51,10 @@ class Section:
     page: Page
     param: str
     anchor: str
-    request: AuthenticatedRequest
+    query: QueryDict
 
     def _url(self, number: int) -> str:
-        query = self.request.GET.copy()
+        query = self.query.copy()
         query[self.param] = str(number)
         return f"?{query.urlencode()}#{self.anchor}"
 
@@ -58,9 +67,9 @@ class Section:
         return self._url(self.page.next_page_number()) if self.page.has_next() else ""
 
 
-def _section(request, items, size: int, param: str, anchor: str) -> Section:
-    page = Paginator(items, size).get_page(request.GET.get(param))
-    return Section(page=page, param=param, anchor=anchor, request=request)
+def _section(query: QueryDict, items, size: int, param: str, anchor: str) -> Section:
+    page = Paginator(items, size).get_page(query.get(param))
+    return Section(page=page, param=param, anchor=anchor, query=query)
 
 
 @login_required
@@ -73,7 +82,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     fiscal_year = current_fiscal_year(today)
     accounts = _section(
-        request,
+        request.GET,
         my_home.my_accounts(user),
         HOME_ACCOUNTS_PAGE_SIZE,
         "accounts_page",
@@ -94,19 +103,19 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
             accounts=list(accounts.page.object_list), fiscal_year=fiscal_year, bands=bands
         ),
         "deviations": _section(
-            request,
+            request.GET,
             my_home.my_open_deviations(user=user),
             HOME_LIST_PAGE_SIZE,
             "deviations_page",
             "my-deviations",
         ),
         "measures": _section(
-            request, measures, HOME_LIST_PAGE_SIZE, "measures_page", "my-measures"
+            request.GET, measures, HOME_LIST_PAGE_SIZE, "measures_page", "my-measures"
         ),
         "measure_counts": measure_counts,
         "due_days": my_home.DUE_WITHIN_DAYS,
         "contacts": _section(
-            request, contacts, HOME_LIST_PAGE_SIZE, "contacts_page", "my-contacts"
+            request.GET, contacts, HOME_LIST_PAGE_SIZE, "contacts_page", "my-contacts"
         ),
         "alerts": my_home.my_alerts(user=user),
         "now": timezone.now(),
@@ -120,75 +129,142 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     """Leadership's view across the portfolio. Everyone may open it; it covers the accounts
     the user may see, so a manager gets the same page over their own accounts.
 
-    The page is kept, rendered, until the change number (kam.changes) goes up: any write to
-    what it shows, a controlling run included. It is kept per filter, page and sort, per
-    language and day (deviation ages and waiting times are in days), and per viewer:
-    everyone who sees all accounts shares one, a manager has their own. Computing it takes a
-    fixed number of queries for any number of accounts (`_dashboard_context`)."""
+    The page is kept, rendered, until a watched table is written (kam.kept: any write to what
+    it shows, a controlling run included). It is kept per filter, page and sort as
+    `kept_query` normalises them, per language and day (deviation ages and waiting times are
+    in days), and per viewer: everyone who sees all accounts shares one, a manager has their
+    own. Computing it takes a fixed number of queries for any number of accounts
+    (`_dashboard_context`)."""
     leadership.without_jit()
     user = request.user
-    version = str(changes.current())
-    visible, current_year, choices = kept_choices(user, version)
-    dashboard_filter = DashboardFilter(
+    visible, current_year, choices, accounts = kept_choices(user)
+    requested = DashboardFilter(
         request.GET, queryset=visible, current_year=current_year, choices=choices
     )
-    html = changes.remembered(
+    query = kept_query(requested, request.GET, accounts=accounts)
+    invalid = [name for name in requested.form.fields if name in requested.form.errors]
+
+    def render_body() -> str:
+        shown = DashboardFilter(query, queryset=visible, current_year=current_year, choices=choices)
+        context = _dashboard_context(request, shown, choices, query)
+        context["invalid_filters"] = [str(shown.form.fields[name].label) for name in invalid]
+        return render_to_string("controlling/dashboard_body.html", context, request)
+
+    html = kept.value(
         "dashboard",
-        version,
-        lambda: render_to_string(
-            "controlling/dashboard_body.html",
-            _dashboard_context(request, dashboard_filter, choices),
-            request,
-        ),
-        viewer_of(user),
-        sorted(request.GET.lists()),
-        timezone.localdate(),
+        render_body,
+        inputs={
+            "viewer": viewer_of(user),
+            "query": query.urlencode(),
+            "invalid": invalid,
+            "day": timezone.localdate().isoformat(),
+        },
     )
     if request.htmx:
         return HttpResponse(html)
     context = {
-        "filter": dashboard_filter,
+        "filter": requested,
         "sees_all": user.sees_all_accounts,
         "dashboard": mark_safe(html),  # noqa: S308 -- rendered by the template engine
     }
     return render(request, "controlling/dashboard.html", context)
 
 
+def kept_query(dashboard_filter: DashboardFilter, data: QueryDict, *, accounts: int) -> QueryDict:
+    """What a dashboard request asks for, as its page is kept and rendered: the filters' valid
+    choices but the current year, the known sorts but the default, page numbers up to the last
+    that `accounts` fill but the first; in one order. Nothing else of `data` (unknown
+    parameters, invalid values, their order) reaches the key, so they cannot multiply the
+    entries."""
+    dashboard_filter.form.is_valid()
+    valid = getattr(dashboard_filter.form, "cleaned_data", {})
+    query = QueryDict(mutable=True)
+    for name in dashboard_filter.form.fields:
+        value = str(valid.get(name) or "")
+        if value and not (name == "fiscal_year" and value == str(dashboard_filter.current_year)):
+            query[name] = value
+    for name, orders in SORTS.items():
+        sort = data.get(name, "")
+        if sort in orders[1:]:
+            query[name] = sort
+    for name, size in PAGES.items():
+        text = data.get(name, "")
+        number = int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 1
+        number = min(number, math.ceil(accounts / size))
+        if number > 1:
+            query[name] = str(number)
+    return query
+
+
+@dataclass(frozen=True)
+class PortfolioFigures:
+    """What the dashboard adds up over the whole filtered portfolio, from the run's figures."""
+
+    accounts: int
+    ranks: portfolio.PortfolioRanks
+    totals: leadership.YearTotals
+    funnel: list[leadership.FunnelStep]
+    whitespace: leadership.Whitespace
+    currencies: list[str]
+
+
+def _portfolio_figures(selected, fiscal_year: int, bands, caps) -> PortfolioFigures:
+    accounts = selected.count()
+    funnel, whitespace = leadership.selling_summary(accounts=selected.values("pk"), total=accounts)
+    return PortfolioFigures(
+        accounts=accounts,
+        ranks=portfolio.portfolio_ranks(
+            accounts=selected, fiscal_year=fiscal_year, limit=portfolio.PORTFOLIO_BUBBLES
+        ),
+        totals=leadership.year_totals(
+            accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts, caps=caps
+        ),
+        funnel=funnel,
+        whitespace=whitespace,
+        currencies=leadership.currencies(selected),
+    )
+
+
 def _dashboard_context(
-    request: AuthenticatedRequest, dashboard_filter: DashboardFilter, choices
+    request: AuthenticatedRequest, dashboard_filter: DashboardFilter, choices, query: QueryDict
 ) -> dict:
-    """What the dashboard shows. Figures over the whole filtered set are added up in the
-    database (and kept under a stamp of their inputs, controlling.selectors.dashboard_cache),
-    and only the accounts shown (a page of each table, the largest accounts in the portfolio
-    chart) are loaded."""
+    """What the dashboard shows for the normalised `query`. Figures over the whole filtered
+    set are added up in the database and kept until a table they read is written
+    (`FIGURE_TABLES`), and only the accounts shown (a page of each table, the largest
+    accounts in the portfolio chart) are loaded."""
     user = request.user
     if not user.sees_all_accounts:
         # A manager's accounts are few; as a list of ids they let the database plan each
         # aggregate for those few, where "owner or team member" makes it expect thousands.
         ids = list(dashboard_filter.queryset.values_list("pk", flat=True))
         dashboard_filter = DashboardFilter(
-            request.GET,
+            query,
             queryset=KeyAccount.objects.filter(pk__in=ids),
             current_year=dashboard_filter.current_year,
             choices=choices,
         )
     fiscal_year = dashboard_filter.year
     selected = dashboard_filter.qs.order_by()
-    stamp = dashboard_cache.stamp(selected)
-    accounts_count = stamp.accounts
 
     bands = attainment.attainment_bands()
     caps = cost_caps()
-    matrix = portfolio.portfolio_of(
-        stamp.remembered(
-            "portfolio",
-            lambda: portfolio.portfolio_ranks(
-                accounts=selected, fiscal_year=fiscal_year, limit=portfolio.PORTFOLIO_BUBBLES
-            ),
-            fiscal_year,
-            portfolio.PORTFOLIO_BUBBLES,
-        )
+    filters = [(name, query[name]) for name in dashboard_filter.form.fields if name in query]
+    figures = kept.value(
+        "dashboard-figures",
+        lambda: _portfolio_figures(selected, fiscal_year, bands, caps),
+        tables=FIGURE_TABLES,
+        inputs={
+            "viewer": viewer_of(user),
+            "filters": filters,
+            "year": fiscal_year,
+            "bands": bands,
+            "caps": sorted(caps.items()),
+        },
     )
+    accounts_count = figures.accounts
+    totals = figures.totals
+
+    matrix = portfolio.portfolio_of(figures.ranks)
     size_label = _("Revenue FY %(year)s") % {"year": fiscal_year}
     portfolio_config, portfolio_table = charts.portfolio_chart(
         matrix,
@@ -197,10 +273,9 @@ def _dashboard_context(
         size_label=size_label,
     )
 
-    heatmap_sort = request.GET.get("heatmap_sort")
-    heatmap_sort = heatmap_sort if heatmap_sort in HEATMAP_SORTS else "name"
+    heatmap_sort = query.get("heatmap_sort", HEATMAP_SORTS[0])
     heatmap = _section(
-        request,
+        query,
         attainment.heatmap_accounts(accounts=selected, fiscal_year=fiscal_year, sort=heatmap_sort),
         HEATMAP_PAGE_SIZE,
         "heatmap_page",
@@ -216,30 +291,17 @@ def _dashboard_context(
         bands=bands,
     )
 
-    totals = stamp.remembered(
-        "year_totals",
-        lambda: leadership.year_totals(
-            accounts=selected, fiscal_year=fiscal_year, bands=bands, total=accounts_count, caps=caps
-        ),
-        fiscal_year,
-        bands,
-        sorted(caps.items()),
-    )
-    costs_sort = request.GET.get("costs_sort")
-    costs_sort = costs_sort if costs_sort in COST_ORDERS else "name"
+    costs_sort = query.get("costs_sort", SORTS["costs_sort"][0])
     plans = PlanPages(
         accounts=selected, fiscal_year=fiscal_year, sort=costs_sort, count=totals.plans
     )
-    costs = _section(request, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
+    costs = _section(query, plans, COSTS_PAGE_SIZE, "costs_page", "costs")
     cost_lines = cost_lines_for(list(costs.page.object_list), caps)
 
-    funnel, whitespace = stamp.remembered(
-        "selling",
-        lambda: leadership.selling_summary(accounts=selected.values("pk"), total=accounts_count),
-    )
-    funnel_config, funnel_table = charts.funnel_chart(funnel)
+    funnel_config, funnel_table = charts.funnel_chart(figures.funnel)
     return {
         "filter": dashboard_filter,
+        "query": query,
         "fiscal_year": fiscal_year,
         "accounts_count": accounts_count,
         "sees_all": user.sees_all_accounts,
@@ -266,10 +328,10 @@ def _dashboard_context(
         "cost_lines": cost_lines,
         "costs_sort": costs_sort,
         "cost_totals": totals.costs,
-        "funnel": funnel,
+        "funnel": figures.funnel,
         "funnel_config": funnel_config,
         "funnel_table": funnel_table,
-        "whitespace": whitespace,
+        "whitespace": figures.whitespace,
         "series": [(s, *charts.cumulative_chart(s)) for s in totals.series],
-        "currencies": stamp.remembered("currencies", lambda: leadership.currencies(selected)),
+        "currencies": figures.currencies,
     }

@@ -77,9 +77,9 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
-# The dashboard keeps its page and its whole-portfolio figures here under keys holding the
-# change number and a stamp of their inputs (kam.changes, controlling.selectors.dashboard_cache), so
-# a per-process cache is correct; a shared one (CACHE_URL=rediscache://127.0.0.1:6379/1)
+# The dashboard keeps its page, filter choices and whole-portfolio figures here under keys
+# holding the versions of the tables they read (kam.kept), which live in the database: so a
+# per-process cache is correct, and a shared one (CACHE_URL=rediscache://127.0.0.1:6379/1)
 # lets all web processes reuse each other's.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

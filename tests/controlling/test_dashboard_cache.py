@@ -1,8 +1,9 @@
-"""The leadership dashboard's whole-portfolio figures kept under a stamp of their inputs
-(controlling.selectors.dashboard_cache): a second request reads them, and every input that
-moves them
-(a run's figures, an account, the filter, the threshold, the frame's caps, the language)
-makes the page compute them again."""
+"""The leadership dashboard's whole-portfolio figures kept under the versions of the tables
+they read (`controlling.views.dashboards.FIGURE_TABLES`, kam.kept): a second request reads
+them, a write the page shows but they do not (a plan, a measure) leaves them kept, and every
+input that moves them (a run's figures, an account, the filter, the threshold, the frame's
+caps, the language) makes the page compute them again. That they read no other table:
+test_dashboard_kept.test_every_kept_value_reads_only_the_tables_it_is_kept_on."""
 
 from decimal import Decimal
 
@@ -12,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import KeyAccount
-from controlling.models import FiguresVersion, Threshold
-from controlling.selectors import dashboard_cache
-from goals.models import FrameRule
-from kam import changes
+from controlling.models import Threshold
+from controlling.views import dashboards as views_dashboards
+from goals.models import AccountPlan, FrameRule
+from kam import kept
 from tests import factories
 from tests.controlling.dashboard_data import YEAR, full_account, refresh_figures
 
@@ -35,9 +36,9 @@ def portfolio(leadership_portfolio):
 
 
 def queries(client, **params) -> tuple[int, object]:
-    """One request computing the page, as after a write elsewhere (the page itself is kept
-    under the change number, tests/test_changes.py), so the kept figures are what it reads."""
-    changes.bump()
+    """One request computing the page, as after a plan was edited (the page itself is kept under
+    every watched table, tests/test_kept.py), so the kept figures are what it reads."""
+    kept.raise_versions([AccountPlan])
     with CaptureQueriesContext(connection) as captured:
         response = client.get(URL, params)
     assert response.status_code == 200
@@ -110,24 +111,35 @@ def test_each_language_gets_its_own_labels(client, portfolio):
     assert (english, german) == ("Revenue", "Umsatz")
 
 
-def test_the_stamp_tells_apart_sets_of_equal_size_and_id_sum():
-    accounts = [factories.KeyAccountFactory() for _n in range(4)]
-    KeyAccount.objects.update(updated_at=accounts[0].updated_at)
-    a, b, c, d = (account.pk for account in accounts)
-    # Same count, same id sum (a + d == b + c for consecutive ids), same newest change.
-    first = dashboard_cache.stamp(KeyAccount.objects.filter(pk__in=[a, d]))
-    second = dashboard_cache.stamp(KeyAccount.objects.filter(pk__in=[b, c]))
-    assert first.accounts == second.accounts == 2
-    assert first.key != second.key
+def test_a_plan_edit_recomputes_the_page_but_reads_the_figures_kept(client, portfolio, monkeypatch):
+    computed = []
+    compute = views_dashboards._portfolio_figures
+    monkeypatch.setattr(
+        views_dashboards,
+        "_portfolio_figures",
+        lambda *args: computed.append(args) or compute(*args),
+    )
+    page = client.get(URL).content
+    plan = portfolio[0].plans.get()
+    AccountPlan.objects.filter(pk=plan.pk).update(status="submitted")
+
+    assert client.get(URL).content != page
+    assert len(computed) == 1
 
 
-def test_every_refresh_raises_the_figures_version(owner):
-    full_account(owner, 1)
+def test_every_refresh_of_the_figures_computes_them_again(client, portfolio, monkeypatch):
+    computed = []
+    compute = views_dashboards._portfolio_figures
+    monkeypatch.setattr(
+        views_dashboards,
+        "_portfolio_figures",
+        lambda *args: computed.append(args) or compute(*args),
+    )
+    queries(client)
+    queries(client)
     refresh_figures()
-    version = dashboard_cache.figures_version()
-    refresh_figures()
-    assert dashboard_cache.figures_version() == version + 1
-    assert FiguresVersion.objects.count() == 1
+    queries(client)
+    assert len(computed) == 2
 
 
 def test_a_manager_never_reads_what_leadership_kept(client, portfolio, owner, leadership):

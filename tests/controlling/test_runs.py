@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import AccountStatus
 from controlling import tasks
 from controlling.models import (
+    AccountFigures,
     ActualImport,
     ChunkState,
     ControllingRun,
@@ -33,7 +34,7 @@ from controlling.services.imports import ImportRow, actuals_import_apply, actual
 from goals.models import MonthlyTarget, PlanStatus
 from goals.services.goals import targets_save
 from goals.services.workflow import plan_approve
-from kam import changes
+from kam import kept
 from tests import factories
 from tests.conftest import forget_connections
 
@@ -684,7 +685,7 @@ def test_a_real_worker_on_redis_computes_a_full_run(celery_worker, settings):
     accounts = [planned_account(f"Worker {n}", goals=n + 1) for n in range(3)]
     runs.accounts_mark(account_ids=[accounts[0].pk], reason="broker was down")
 
-    before = changes.current()
+    before = kept.versions([AccountFigures])["controlling_accountfigures"]
 
     # No transaction here (transactional_db): the chunks are queued at once.
     run = runs.run_start(kind=RunKind.FULL)
@@ -700,6 +701,6 @@ def test_a_real_worker_on_redis_computes_a_full_run(celery_worker, settings):
     assert GoalResult.objects.count() == 6 * 12
     assert GoalState.objects.count() == 6
     assert not RecomputeMark.objects.exists()
-    # The worker's writes count (kam.changes watches its connections too): each chunk's
-    # transaction raised the change number at its first write and after its commit.
-    assert changes.current() >= before + 2 * 3
+    # The worker's writes count (kam.kept watches its connections too): each chunk's
+    # transaction raised the figures' version after its commit.
+    assert kept.versions([AccountFigures])["controlling_accountfigures"] >= before + 3
