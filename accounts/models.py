@@ -10,9 +10,11 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
+
+from kam.models import name_in_language
 
 
 class Tier(models.TextChoices):
@@ -482,9 +484,7 @@ class PortfolioCriterion(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language; English when German is missing or not active."""
-        if (get_language() or "").split("-")[0] == "de" and self.name_de:
-            return self.name_de
-        return self.name_en
+        return name_in_language(self.name_en, self.name_de)
 
 
 class PortfolioScoring(models.Model):

@@ -5,9 +5,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from kam.models import User
 
 from .models import (
     Attitude,
@@ -35,6 +37,17 @@ def account_list(*, user) -> QuerySet[KeyAccount]:
         # Meta.ordering does not apply to a GROUP BY query, so the annotation needs its own.
         .order_by("name", "pk")
     )
+
+
+def owner_choices(*, account: KeyAccount, current_owner_id: int | None = None) -> QuerySet[User]:
+    """Who may own a measure or selling position of the account: its key account manager and
+    its active team. A current owner stays selectable after leaving the team, so editing the
+    record does not force a new owner."""
+    team = account.team_members.values("user_id")
+    allowed = Q(pk=account.owner_id) | Q(is_active=True, pk__in=team)
+    if current_owner_id:
+        allowed |= Q(pk=current_owner_id)
+    return User.objects.filter(allowed).order_by("first_name", "last_name", "username")
 
 
 def stakeholder_list(*, account: KeyAccount) -> list[Stakeholder]:

@@ -26,17 +26,18 @@ from .selectors import overdue_contacts
 
 def account_archive(*, account: KeyAccount, user) -> KeyAccount:
     """Archive instead of delete: plans, actuals and history keep their account."""
-    if not can_archive_account(user, account):
-        raise PermissionDenied
-    account.status = AccountStatus.ARCHIVED
-    account.save(update_fields=["status", "updated_at"])
-    return account
+    return _status_set(account=account, user=user, status=AccountStatus.ARCHIVED)
 
 
 def account_restore(*, account: KeyAccount, user) -> KeyAccount:
+    return _status_set(account=account, user=user, status=AccountStatus.ACTIVE)
+
+
+def _status_set(*, account: KeyAccount, user, status: AccountStatus) -> KeyAccount:
+    """Archiving and restoring: whoever may archive the account sets its status."""
     if not can_archive_account(user, account):
         raise PermissionDenied
-    account.status = AccountStatus.ACTIVE
+    account.status = status
     account.save(update_fields=["status", "updated_at"])
     return account
 

@@ -9,7 +9,6 @@ see; they never query."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.access import can_edit_account
@@ -50,32 +49,30 @@ def get_notification_for_user(user, pk: int) -> Notification:
     return get_object_or_404(Notification.objects.filter(recipient=user), pk=pk)
 
 
+def _own_unless_overseer(records: QuerySet, user, started_by: str) -> QuerySet:
+    """Records a user started (`started_by` names the field): their own, every one for
+    leadership and administrators."""
+    if user.sees_all_accounts:
+        return records
+    return records.filter(**{started_by: user})
+
+
 def imports_visible_to(user) -> QuerySet[ActualImport]:
     imports = ActualImport.objects.select_related("user", "rolled_back_by")
-    if user.sees_all_accounts:
-        return imports
-    return imports.filter(user=user)
+    return _own_unless_overseer(imports, user, "user")
 
 
 def get_import_for_user(user, pk: int) -> ActualImport:
-    try:
-        return imports_visible_to(user).get(pk=pk)
-    except ActualImport.DoesNotExist:
-        raise Http404 from None
+    return get_object_or_404(imports_visible_to(user), pk=pk)
 
 
 def runs_visible_to(user: User) -> QuerySet[ControllingRun]:
     runs = ControllingRun.objects.select_related("requested_by")
-    if user.sees_all_accounts:
-        return runs
-    return runs.filter(requested_by=user)
+    return _own_unless_overseer(runs, user, "requested_by")
 
 
 def get_run_for_user(user, pk: int) -> ControllingRun:
-    try:
-        return runs_visible_to(user).get(pk=pk)
-    except ControllingRun.DoesNotExist:
-        raise Http404 from None
+    return get_object_or_404(runs_visible_to(user), pk=pk)
 
 
 # --- permissions ------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from controlling.models import GoalStatus
 from controlling.selectors.attainment import Attainment, Bands
 from controlling.selectors.dashboard import CumulativeSeries, FunnelStep
 from controlling.selectors.portfolio import Portfolio
-from kam.charts import ChartTable, Column, Row
+from kam.charts import ChartTable, Column, Row, plan_actual_lines
 
 # Attainment bands, best first; the same colours as the status badges.
 BAND_COLOURS = {
@@ -22,10 +22,6 @@ BAND_COLOURS = {
     GoalStatus.OFF_TRACK: "220, 53, 69",
     GoalStatus.NO_DATA: "108, 117, 125",
 }
-
-
-def _number(value) -> float | None:
-    return None if value is None else float(value)
 
 
 def band_labels(bands: Bands) -> dict[str, str]:
@@ -143,33 +139,15 @@ def cumulative_chart(series: CumulativeSeries) -> tuple[dict, ChartTable]:
     labels = series.month_labels
     plan = series.plan_cumulative
     actual = series.actual_cumulative
-    config = {
-        "type": "line",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "label": _("Plan, cumulative"),
-                    "data": [_number(v) for v in plan],
-                    "borderColor": "rgb(108, 117, 125)",
-                    "backgroundColor": "rgba(108, 117, 125, 0.2)",
-                    "borderDash": [6, 4],
-                },
-                {
-                    "label": _("Actual, cumulative"),
-                    "data": [_number(v) for v in actual],
-                    "borderColor": "rgb(13, 110, 253)",
-                    "backgroundColor": "rgba(13, 110, 253, 0.2)",
-                    "spanGaps": False,
-                },
-            ],
-        },
-        "options": {
-            "plugins": {"legend": {"position": "bottom"}},
-            "scales": {"y": {"beginAtZero": True}},
-        },
-        "kam": {"number": {"maximumFractionDigits": 0}},
-    }
+    config = plan_actual_lines(
+        labels,
+        plan,
+        actual,
+        plan_label=_("Plan, cumulative"),
+        actual_label=_("Actual, cumulative"),
+        begin_at_zero=True,
+        decimals=0,
+    )
     table = ChartTable(
         [
             Column(_("Month")),

@@ -4,6 +4,7 @@ Each acknowledges late and is rejected when its worker is lost, so a killed work
 is delivered again; each is idempotent, so that second delivery just repeats the work."""
 
 import logging
+from typing import Any
 
 from celery import Task, shared_task
 
@@ -38,15 +39,20 @@ def compute_chunk(chunk_id: int) -> int:
     return runs.chunk_run(chunk_id=chunk_id)
 
 
+# The options of the scheduled jobs: a transient error is retried three times, then the job
+# waits for its next turn.
+SCHEDULED: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": runs.TRANSIENT_ERRORS,
+    "max_retries": 3,
+    "retry_backoff": 60,  # seconds: 60, 120, 240, with jitter
+}
+
+
 # Scheduled by the periodic task "controlling-nightly-run" (django-celery-beat, 02:30 by
 # default, created by migration controlling/0005 and changeable in the admin).
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=runs.TRANSIENT_ERRORS,
-    max_retries=3,
-    retry_backoff=60,
-)
+@shared_task(**SCHEDULED)
 def nightly_run() -> int:
     return runs.nightly_run().pk
 
@@ -54,13 +60,7 @@ def nightly_run() -> int:
 # Scheduled by the periodic task "controlling-escalate-deviations" (django-celery-beat, daily
 # at 07:00 by default, created by migration controlling/0006 and changeable in the admin).
 # Escalation claims its rows, so a second delivery escalates nothing twice.
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=runs.TRANSIENT_ERRORS,
-    max_retries=3,
-    retry_backoff=60,
-)
+@shared_task(**SCHEDULED)
 def escalate_deviations() -> int:
     escalated = alerts.deviations_escalate()
     alerts.notifications_email()  # alert mails that failed before

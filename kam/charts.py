@@ -67,3 +67,49 @@ def bubble_radii(
     if top <= 0 or min(values) == top:
         return [round((smallest + largest) / 2, 1)] * len(values)
     return [round(smallest + (largest - smallest) * (s / top) ** 0.5, 1) for s in values]
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def plan_actual_lines(
+    labels: list[str],
+    plan: Sequence[Decimal | None],
+    actual: Sequence[Decimal | None],
+    *,
+    plan_label: str,
+    actual_label: str,
+    begin_at_zero: bool,
+    decimals: int,
+) -> dict:
+    """A line chart of plan against actual over the months of `labels`: the plan grey and
+    dashed, drawn across months without a figure; the actual blue, ending where it ends."""
+    return {
+        "type": "line",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {
+                    "label": str(plan_label),
+                    "data": [_number(v) for v in plan],
+                    "borderColor": "rgb(108, 117, 125)",
+                    "backgroundColor": "rgba(108, 117, 125, 0.2)",
+                    "borderDash": [6, 4],
+                    "spanGaps": True,
+                },
+                {
+                    "label": str(actual_label),
+                    "data": [_number(v) for v in actual],
+                    "borderColor": "rgb(13, 110, 253)",
+                    "backgroundColor": "rgba(13, 110, 253, 0.2)",
+                    "spanGaps": False,
+                },
+            ],
+        },
+        "options": {
+            "plugins": {"legend": {"position": "bottom"}},
+            "scales": {"y": {"beginAtZero": begin_at_zero}},
+        },
+        "kam": {"number": {"maximumFractionDigits": decimals}},
+    }

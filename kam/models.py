@@ -3,7 +3,16 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def name_in_language(name_en: str, name_de: str) -> str:
+    """A catalogue entry's name (criterion, KPI, product group, offering) in the active
+    language: German when German is active and the entry has a German name, else English."""
+    if (get_language() or "").split("-")[0] == "de" and name_de:
+        return name_de
+    return name_en
 
 
 class Role(models.TextChoices):

@@ -5,23 +5,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from controlling.models import GoalStatus
-from controlling.selectors.alerts import DeviationState
 from kam.fiscal import month_label
-
-STATE_CHOICES = [
-    (DeviationState.OPEN, _("Open")),
-    (DeviationState.ESCALATED, _("Escalated")),
-    (DeviationState.CLOSED, _("Closed")),
-    (DeviationState.ALL, _("All")),
-]
-# A deviation is a worsening, so it ends in one of these two.
-DEVIATION_STATUS_CHOICES = [
-    ("", _("All")),
-    (GoalStatus.AT_RISK, GoalStatus.AT_RISK.label),
-    (GoalStatus.OFF_TRACK, GoalStatus.OFF_TRACK.label),
-]
-
 
 RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
 

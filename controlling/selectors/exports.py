@@ -31,6 +31,30 @@ def _status_label(status: str) -> str:
     return str(GoalStatus(status).label)
 
 
+def _deviation_columns() -> list[Column]:
+    """The columns every deviation sheet ends with: the worsening, its month and its age."""
+    return [
+        Column(_("From")),
+        Column(_("To")),
+        Column(_("As of"), MONTH, width=10),
+        Column(_("Opened"), MOMENT, width=17),
+        Column(_("Age (days)"), width=10),
+        Column(_("Escalated"), MOMENT, width=17),
+    ]
+
+
+def _deviation_cells(deviation: Deviation, now: datetime.datetime) -> list:
+    """A deviation's cells under `_deviation_columns`."""
+    return [
+        _status_label(deviation.from_status),
+        _status_label(deviation.to_status),
+        deviation.as_of,
+        deviation.opened_at,
+        deviation.age_days(now),
+        deviation.escalated_at,
+    ]
+
+
 def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> list[Sheet]:
     """Goals with their monthly targets, the run's monthly results, the open deviations, the
     SWOT items and the measures. Seven queries for any number of rows."""
@@ -112,16 +136,7 @@ def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> l
         .order_by("goal__order", "goal__pk", "opened_at")
     )
     deviation_rows = [
-        [
-            deviation.goal.title,
-            _status_label(deviation.from_status),
-            _status_label(deviation.to_status),
-            deviation.as_of,
-            deviation.opened_at,
-            deviation.age_days(now),
-            deviation.escalated_at,
-        ]
-        for deviation in deviations
+        [deviation.goal.title, *_deviation_cells(deviation, now)] for deviation in deviations
     ]
     swot_rows = [
         [item.get_kind_display(), item.text, item.impact, item.probability, item.score]
@@ -168,15 +183,7 @@ def plan_sheets(*, plan: AccountPlan, now: datetime.datetime | None = None) -> l
         ),
         Sheet(
             _("Open deviations"),
-            [
-                Column(_("Goal"), width=36),
-                Column(_("From")),
-                Column(_("To")),
-                Column(_("As of"), MONTH, width=10),
-                Column(_("Opened"), MOMENT, width=17),
-                Column(_("Age (days)"), width=10),
-                Column(_("Escalated"), MOMENT, width=17),
-            ],
+            [Column(_("Goal"), width=36), *_deviation_columns()],
             deviation_rows,
         ),
         Sheet(
@@ -286,12 +293,7 @@ def dashboard_sheets(
         Column(_("Key account"), width=30),
         Column(_("Goal"), width=36),
         Column(_("Goal owner"), width=20),
-        Column(_("From")),
-        Column(_("To")),
-        Column(_("As of"), MONTH, width=10),
-        Column(_("Opened"), MOMENT, width=17),
-        Column(_("Age (days)"), width=10),
-        Column(_("Escalated"), MOMENT, width=17),
+        *_deviation_columns(),
     ]
 
     def deviation_row(deviation: Deviation) -> list:
@@ -299,12 +301,7 @@ def dashboard_sheets(
             deviation.goal.plan.account.name,
             deviation.goal.title,
             str(deviation.goal.owner),
-            _status_label(deviation.from_status),
-            _status_label(deviation.to_status),
-            deviation.as_of,
-            deviation.opened_at,
-            deviation.age_days(now),
-            deviation.escalated_at,
+            *_deviation_cells(deviation, now),
         ]
 
     lines = cost_lines(accounts=selected, fiscal_year=fiscal_year)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from controlling.models import Deviation, GoalRating, GoalResult, GoalState
 from goals.models import AccountPlan, FrameRule, FrameRuleKind, Goal, GoalKind, Rollup, roll_up
 from goals.selectors.measures import FrameSummary, frame_summary
-from kam.charts import ChartTable, Column, Row
+from kam.charts import ChartTable, Column, Row, plan_actual_lines
 from kam.fiscal import month_label, plan_months
 
 
@@ -199,34 +199,15 @@ def goal_chart(row: GoalControlling) -> tuple[dict, ChartTable]:
         plan_label, actual_label = _("Plan, cumulative"), _("Actual, cumulative")
     else:
         plan_label, actual_label = _("Plan, year to date"), _("Actual, year to date")
-    config = {
-        "type": "line",
-        "data": {
-            "labels": labels,
-            "datasets": [
-                {
-                    "label": str(plan_label),
-                    "data": [_number(v) for v in plans],
-                    "borderColor": "rgb(108, 117, 125)",
-                    "backgroundColor": "rgba(108, 117, 125, 0.2)",
-                    "borderDash": [6, 4],
-                    "spanGaps": True,
-                },
-                {
-                    "label": str(actual_label),
-                    "data": [_number(v) for v in actuals],
-                    "borderColor": "rgb(13, 110, 253)",
-                    "backgroundColor": "rgba(13, 110, 253, 0.2)",
-                    "spanGaps": False,
-                },
-            ],
-        },
-        "options": {
-            "plugins": {"legend": {"position": "bottom"}},
-            "scales": {"y": {"beginAtZero": row.cumulative}},
-        },
-        "kam": {"number": {"maximumFractionDigits": row.decimals}},
-    }
+    config = plan_actual_lines(
+        labels,
+        plans,
+        actuals,
+        plan_label=plan_label,
+        actual_label=actual_label,
+        begin_at_zero=row.cumulative,
+        decimals=row.decimals,
+    )
     table = ChartTable(
         columns=[
             Column(_("Month")),
@@ -239,7 +220,3 @@ def goal_chart(row: GoalControlling) -> tuple[dict, ChartTable]:
         ],
     )
     return config, table
-
-
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)

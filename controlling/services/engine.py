@@ -65,6 +65,15 @@ RESULT_FIELDS = [
     "status",
 ]
 STATE_FIELDS = ["status", "as_of", "ytd_plan", "ytd_actual", "forecast", "attainment_percent"]
+# The result columns alike for both kinds of goal: each row source names the goal, month, plan
+# and actual r_goal, r_month, r_plan and r_actual, and the deviation is their difference.
+_BASE_COLUMNS = {
+    "goal_id": "r_goal",
+    "month": "r_month",
+    "plan": "r_plan",
+    "actual": "r_actual",
+    "deviation": "ROUND(r_actual - r_plan, 2)",
+}
 
 
 @dataclass(frozen=True)
@@ -243,11 +252,7 @@ def _quantitative_select(scope: Scope) -> tuple[dict[str, str], str, tuple]:
              ELSE {_literal(GoalStatus.OFF_TRACK)} END
     """
     columns = {
-        "goal_id": "r_goal",
-        "month": "r_month",
-        "plan": "r_plan",
-        "actual": "r_actual",
-        "deviation": "ROUND(r_actual - r_plan, 2)",
+        **_BASE_COLUMNS,
         "deviation_percent": "ROUND((r_actual - r_plan) * 100.0 / NULLIF(ABS(r_plan), 0), 2)",
         "ytd_plan": "ROUND(ytd_plan, 2)",
         "ytd_actual": "ROUND(ytd_actual, 2)",
@@ -285,11 +290,7 @@ def _qualitative_select(scope: Scope) -> tuple[dict[str, str], str, tuple]:
              ELSE {_literal(GoalStatus.OFF_TRACK)} END
     """
     columns = {
-        "goal_id": "r_goal",
-        "month": "r_month",
-        "plan": "r_plan",
-        "actual": "r_actual",
-        "deviation": "ROUND(r_actual - r_plan, 2)",
+        **_BASE_COLUMNS,
         "deviation_percent": "ROUND((r_actual - r_plan) * 100.0 / r_plan, 2)",
         "ytd_plan": "r_plan",
         "ytd_actual": "r_actual",

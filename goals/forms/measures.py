@@ -1,7 +1,7 @@
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import owner_choices
 from kam.models import User
 
 from ..models import AccountPlan, Instrument, Measure, MeasureStatus
@@ -22,16 +22,6 @@ RANGE_MESSAGES = {
 }
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def owner_choices(plan: AccountPlan, current_owner_id: int | None = None):
-    """The account's key account manager and its team; a measure's current owner stays
-    selectable after leaving the team, so editing it does not force a new owner."""
-    team = plan.account.team_members.values("user_id")
-    allowed = Q(pk=plan.account.owner_id) | Q(is_active=True, pk__in=team)
-    if current_owner_id:
-        allowed |= Q(pk=current_owner_id)
-    return User.objects.filter(allowed).order_by("first_name", "last_name", "username")
 
 
 class MeasureForm(CrispyMixin, forms.ModelForm):
@@ -67,7 +57,7 @@ class MeasureForm(CrispyMixin, forms.ModelForm):
         assert isinstance(owner, forms.ModelChoiceField)
         goals.queryset = plan.goals.all()
         goals.help_text = _("Only goals of this plan can be linked.")
-        owners = owner_choices(plan, self.instance.owner_id)
+        owners = owner_choices(account=plan.account, current_owner_id=self.instance.owner_id)
         owner.queryset = owners
         if not self.instance.pk:
             # A new measure is the author's when they are on the account, else the manager's.

@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyAccount
-from kam.models import User
+from accounts.selectors import owner_choices
 
 from ..models import Offering, SellingPosition, SellingStage
 from .plans import CrispyMixin
@@ -17,15 +17,6 @@ RANGE_MESSAGES = {
     "potential_revenue": {"min_value": NEGATIVE_AMOUNT},
     "probability": {"min_value": PROBABILITY_RANGE, "max_value": PROBABILITY_RANGE},
 }
-
-
-def owner_choices(account: KeyAccount, current_owner_id: int | None = None):
-    """The key account manager and the account team; a current owner stays selectable."""
-    team = account.team_members.values("user_id")
-    allowed = Q(pk=account.owner_id) | Q(is_active=True, pk__in=team)
-    if current_owner_id:
-        allowed |= Q(pk=current_owner_id)
-    return User.objects.filter(allowed).order_by("first_name", "last_name", "username")
 
 
 class SellingPositionForm(CrispyMixin, forms.ModelForm):
@@ -63,7 +54,7 @@ class SellingPositionForm(CrispyMixin, forms.ModelForm):
         offering.queryset = Offering.objects.filter(offerings).select_related("product_group")
         site.queryset = account.sites.all()
         site.empty_label = _("Whole account")
-        owner.queryset = owner_choices(account, self.instance.owner_id)
+        owner.queryset = owner_choices(account=account, current_owner_id=self.instance.owner_id)
         self.fields["probability"].widget.attrs.update({"min": 0, "max": 100})
         self.fields["expected_month"].help_text = _("Any day of the month; the first is kept.")
 

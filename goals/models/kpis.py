@@ -8,8 +8,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from kam.models import name_in_language
 
 
 class Unit(models.TextChoices):
@@ -149,10 +150,7 @@ class KPIDefinition(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language; English when German is missing or not active."""
-        language = (get_language() or "").split("-")[0]
-        if language == "de" and self.name_de:
-            return self.name_de
-        return self.name_en
+        return name_in_language(self.name_en, self.name_de)
 
     @property
     def is_computed(self) -> bool:

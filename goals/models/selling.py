@@ -11,21 +11,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from kam.models import name_in_language
 
 from .kpis import code_validator
 from .plans import money_field
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-def _name_in_language(obj) -> str:
-    language = (get_language() or "").split("-")[0]
-    if language == "de" and obj.name_de:
-        return obj.name_de
-    return obj.name_en
 
 
 class ProductGroup(models.Model):
@@ -54,7 +48,7 @@ class ProductGroup(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language; English when German is missing or not active."""
-        return _name_in_language(self)
+        return name_in_language(self.name_en, self.name_de)
 
 
 class OfferingKind(models.TextChoices):
@@ -129,7 +123,7 @@ class Offering(models.Model):
     @property
     def name(self) -> str:
         """The name in the active language; English when German is missing or not active."""
-        return _name_in_language(self)
+        return name_in_language(self.name_en, self.name_de)
 
     @property
     def is_solution(self) -> bool:

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import ModelForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,13 +24,36 @@ from ..forms.selling import (
     WhitespaceCellForm,
     WhitespaceFilterForm,
 )
-from ..models import Offering
+from ..models import Offering, SellingPosition
 from ..selectors import selling as selectors
 from ..services import selling as services
 
 
 def _context(request: AuthenticatedRequest, account: KeyAccount, **extra) -> dict:
     return account_context(request, account, "selling", **extra)
+
+
+def _save(
+    form: ModelForm,
+    *,
+    account: KeyAccount,
+    position: SellingPosition | None,
+    user,
+    **placement,
+) -> bool:
+    """Create the position from the valid form (at `placement`: its offering and site where the
+    form has none) or update it; a refused save lands on the form as its error."""
+    try:
+        if position is None:
+            services.selling_position_create(
+                account=account, user=user, **placement, **form.cleaned_data
+            )
+        else:
+            services.selling_position_update(position=position, user=user, **form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 @login_required
@@ -50,21 +74,9 @@ def selling_position_edit(
     if position_pk is not None:
         position = get_object_or_404(account.selling_positions, pk=position_pk)
     form = SellingPositionForm(request.POST or None, instance=position, account=account)
-    if form.is_valid():
-        try:
-            if position is None:
-                services.selling_position_create(
-                    account=account, user=request.user, **form.cleaned_data
-                )
-            else:
-                services.selling_position_update(
-                    position=position, user=request.user, **form.cleaned_data
-                )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Selling position saved."))
-            return redirect("goals:selling_positions", account_pk=account.pk)
+    if form.is_valid() and _save(form, account=account, position=position, user=request.user):
+        messages.success(request, _("Selling position saved."))
+        return redirect("goals:selling_positions", account_pk=account.pk)
     title = _("Edit selling position") if position else _("New selling position")
     context = _context(request, account, form=form, title=title)
     return render(request, "goals/selling_position_form.html", context)
@@ -162,23 +174,14 @@ def whitespace_cell(
             services.selling_position_delete(position=position, user=request.user)
         saved = cleared = True
     elif form.is_valid():
-        try:
-            if position is None:
-                services.selling_position_create(
-                    account=account,
-                    user=request.user,
-                    offering=offering,
-                    site=site,
-                    **form.cleaned_data,
-                )
-            else:
-                services.selling_position_update(
-                    position=position, user=request.user, **form.cleaned_data
-                )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            saved = True
+        saved = _save(
+            form,
+            account=account,
+            position=position,
+            user=request.user,
+            offering=offering,
+            site=site,
+        )
     if saved and not request.htmx:
         messages.success(request, _("Cell cleared.") if cleared else _("Selling position saved."))
         return redirect(back)
