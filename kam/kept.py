@@ -204,7 +204,7 @@ class _Pending:
     wrote each, under an id of its own, and the callbacks that raise them after its commit
     (held weakly: Django drops those of a rolled-back transaction or savepoint)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.id = uuid.uuid4().hex
         self.writes: Counter[str] = Counter()
         self.callbacks: weakref.WeakSet[Callable[[], None]] = weakref.WeakSet()
