@@ -87,7 +87,10 @@ def recompute_request(*, account_ids: Iterable[int], reason: str) -> None:
         return
     accounts_mark(account_ids=ids, reason=reason)
     connection = transaction.get_connection()
-    pending: set[int] = connection.__dict__.setdefault(PENDING_RECOMPUTE, set())
+    pending: set[int] | None = getattr(connection, PENDING_RECOMPUTE, None)
+    if pending is None:
+        pending = set()
+        setattr(connection, PENDING_RECOMPUTE, pending)
     pending.update(ids)
     # One callback per request; the first to run after the commit takes every pending id, the
     # others find none. A rolled-back transaction's callbacks never run and its marks are gone,

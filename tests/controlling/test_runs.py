@@ -704,3 +704,16 @@ def test_a_real_worker_on_redis_computes_a_full_run(celery_worker, settings):
     # The worker's writes count (kam.kept watches its connections too): each chunk's
     # transaction raised the figures' version after its commit.
     assert kept.versions([AccountFigures])["controlling_accountfigures"] >= before + 3
+
+
+def test_a_rolled_back_request_puts_no_account_into_the_next_run(
+    db, django_capture_on_commit_callbacks
+):
+    rolled_back, committed = factories.KeyAccountFactory(), factories.KeyAccountFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        runs.recompute_request(account_ids=[rolled_back.pk], reason="rolled back")
+        raise RuntimeError
+    with django_capture_on_commit_callbacks(execute=True):
+        runs.recompute_request(account_ids=[committed.pk], reason="committed")
+    assert ControllingRun.objects.get().account_ids == [committed.pk]
+    assert not RecomputeMark.objects.exists()
