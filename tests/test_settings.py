@@ -81,3 +81,34 @@ def test_the_deployment_checks_pass_without_warnings(hsts_preload):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
     assert "WARNING" not in result.stderr
+
+
+def test_transport_security_defaults_on_and_each_switch_comes_from_the_environment():
+    names = (
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    )
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        f"print(*(getattr(settings, name) for name in {names!r}))"
+    )
+    secret = secrets.token_urlsafe(60)
+
+    defaults = run(["-c", code], production_env(DJANGO_SECRET_KEY=secret))
+    switched = run(
+        ["-c", code],
+        production_env(
+            DJANGO_SECRET_KEY=secret,
+            DJANGO_SECURE_SSL_REDIRECT="false",
+            DJANGO_SESSION_COOKIE_SECURE="false",
+            DJANGO_CSRF_COOKIE_SECURE="false",
+            DJANGO_SECURE_HSTS_SECONDS="0",
+            DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+        ),
+    )
+
+    assert defaults.stdout.split() == ["True", "True", "True", "2592000", "True"], defaults.stderr
+    assert switched.stdout.split() == ["False", "False", "False", "0", "False"], switched.stderr
