@@ -1,12 +1,23 @@
+import logging.config
 import os
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings.production")
 
 app = Celery("kam")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def use_django_logging(**kwargs: object) -> None:
+    """Workers and beat log through Django's LOGGING (kam.logs), like the web processes,
+    instead of Celery's own format. Celery leaves logging alone when this signal has a
+    receiver, so the level is DJANGO_LOG_LEVEL, not the `-l` option."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 def task(name: str) -> Task:

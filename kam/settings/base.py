@@ -6,6 +6,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from kam.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -180,9 +182,9 @@ KAM_BASE_URL = env("KAM_BASE_URL", default="http://127.0.0.1:8000")
 # Whether `load_demo` may create the well-known demo logins (password "demo").
 KAM_ALLOW_DEMO_DATA = env.bool("KAM_ALLOW_DEMO_DATA", default=DEBUG)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-}
+# One line per record with time, level and logger, as text or (KAM_LOG_FORMAT=json) JSON;
+# Celery workers and beat log through the same configuration (kam/celery.py).
+LOGGING = logging_config(
+    log_format=env("KAM_LOG_FORMAT", default="text"),
+    level=env("DJANGO_LOG_LEVEL", default="INFO"),
+)
