@@ -12,14 +12,25 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 FORMATS = ("text", "json")
 
 
+def utc_time(record: logging.LogRecord) -> str:
+    return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT, with the time in UTC and saying so: gunicorn's master runs in the
+    machine's time zone, Django's processes in DJANGO_TIME_ZONE, and their lines meet in one
+    log."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_time(record)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, for log collectors that parse fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "time": utc_time(record),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -39,7 +50,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "text": {"format": TEXT_FORMAT},
+            "text": {"()": "kam.logs.TextFormatter", "format": TEXT_FORMAT},
             "json": {"()": "kam.logs.JsonFormatter"},
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format}},

@@ -9,14 +9,15 @@ import logging
 import re
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from kam.logs import JsonFormatter
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-TEXT_LINE = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING kam\.probe stock at 3 units$", re.M
-)
+UTC_TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00"
+TEXT_LINE = re.compile(rf"^{UTC_TIME} WARNING kam\.probe stock at 3 units$", re.M)
 
 DJANGO = (
     "import django, logging; django.setup(); "
@@ -61,7 +62,7 @@ def test_with_the_json_format_each_record_is_one_json_object_with_the_same_field
     assert entry["level"] == "WARNING"
     assert entry["logger"] == "kam.probe"
     assert entry["message"] == "stock at 3 units"
-    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$", entry["time"])
+    assert re.fullmatch(UTC_TIME, entry["time"])
 
 
 def test_an_unknown_format_stops_the_process_with_the_variable_named():
@@ -85,7 +86,7 @@ def test_an_unknown_format_stops_the_process_with_the_variable_named():
 def test_celery_workers_log_in_the_same_format():
     output = stderr_of(CELERY_WORKER)
 
-    assert re.search(r"^\S+ \S+ INFO celery\.worker ready$", output, re.M)
+    assert re.search(rf"^{UTC_TIME} INFO celery\.worker ready$", output, re.M)
     assert TEXT_LINE.search(output)
 
 
@@ -107,3 +108,37 @@ def test_the_json_formatter_keeps_the_traceback():
 
     assert entry["message"] == "import failed"
     assert "ValueError: bad row" in entry["exception"]
+
+
+def test_gunicorn_logs_its_own_lines_and_the_access_log_in_the_same_format(tmp_path):
+    """gunicorn.conf.py in the checkout, which gunicorn reads from its working directory."""
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "kam.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "kam.wsgi", "--bind", "127.0.0.1:0"]
+            + ["--workers", "1", "--access-logfile", "-", "--no-control-socket"],
+            cwd=BASE_DIR,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while not (address := re.search(r"Listening at: (http://\S+)", log.read_text())):
+            assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+            time.sleep(0.1)
+        request = urllib.request.Request(f"{address[1]}/health/", headers={"Host": "localhost"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    text = log.read_text()
+    assert re.search(rf"^{UTC_TIME} INFO gunicorn\.error Listening at: ", text, re.M), text
+    assert re.search(rf'^{UTC_TIME} INFO gunicorn\.access .*"GET /health/ ', text, re.M), text
