@@ -199,7 +199,9 @@ def _check(instance: models.Model, seen: str) -> None:
         return
     who, at = last_editor(stored)
     raise StaleEdit(
-        changed=[str(model._meta.get_field(name).verbose_name) for name in changed],
+        changed=[
+            str(getattr(model._meta.get_field(name), "verbose_name", name)) for name in changed
+        ],
         who=who,
         at=at,
         fresh=seen_token(stored, names),

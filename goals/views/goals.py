@@ -65,7 +65,9 @@ def _render_detail(
         else:
             grid = selectors.target_grid(goal=goal)
             if editable:
-                initial = {cell.month.isoformat(): cell.value for cell in grid.cells}
+                initial: dict[str, object] = {
+                    cell.month.isoformat(): cell.value for cell in grid.cells
+                }
                 initial |= MonthlyTargetsForm.seen_initial(
                     {cell.month: cell.value for cell in grid.cells}
                 )
