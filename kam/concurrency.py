@@ -291,6 +291,23 @@ def seen_cells(data: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Decima
     return values
 
 
+def cells_token(values: Mapping[str, str]) -> str:
+    """A signed map of cell -> the value it showed, for a form that edits one cell of many
+    (a goal's rating of a chosen month)."""
+    return signing.dumps(dict(values), salt=SALT, compress=True)
+
+
+def cells_from_token(token: str | None) -> dict[str, str] | None:
+    """The cells a cells_token showed; None without one (or when it was tampered with)."""
+    if not token:
+        return None
+    try:
+        values = signing.loads(token, salt=SALT)
+    except signing.BadSignature:
+        return None
+    return values if isinstance(values, dict) else None
+
+
 def history_last(records: models.QuerySet) -> tuple[str | None, datetime.datetime | None]:
     """Who made the latest of some simple-history records, and when."""
     record = records.select_related("history_user").order_by("-history_date").first()

@@ -12,10 +12,12 @@ import pytest
 from django.db import models
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from controlling.models import Actual
+from controlling.models import Actual, GoalRating
 from goals.models import MonthlyTarget
 from kam.concurrency import cells_merge
+from kam.fiscal import fiscal_year_for, month_label
 from tests import factories
 from tests.forms_html import HtmlForm, form_with, forms_of
 
@@ -386,3 +388,83 @@ def test_cells_merge_writes_own_changes_keeps_others_and_finds_conflicts():
     # e: showed nothing, so written as posted.
     assert write == {"a": 3, "d": 5, "e": 7}
     assert conflicts == ["c"]
+
+
+# --- ratings of qualitative goals: one month of many --------------------------------------------
+
+
+@pytest.fixture
+def qualitative(account):
+    this_year = fiscal_year_for(timezone.localdate())
+    plan = factories.AccountPlanFactory(account=account, fiscal_year=this_year)
+    return factories.QualitativeGoalFactory(plan=plan, target_rating=4)
+
+
+def _rating_form(client: Client, goal) -> tuple[str, HtmlForm]:
+    page = reverse("controlling:plan_controlling", args=[goal.plan_id])
+    post = reverse("controlling:goal_rate", args=[goal.plan_id, goal.pk])
+    return post, _load(client, page, post, f"goal-{goal.pk}-rating")
+
+
+def test_a_rating_of_a_month_someone_else_rated_meanwhile_is_refused(
+    qualitative, owner, team_member
+):
+    prefix = f"goal-{qualitative.pk}-"
+    month = timezone.localdate().replace(day=1)
+    first, second = client_of(owner), client_of(team_member)
+    post, first_form = _rating_form(first, qualitative)
+    _post_, second_form = _rating_form(second, qualitative)
+    first.post(post, first_form.data(**{prefix + "rating": "3", prefix + "note": "Late"}))
+    refused = second.post(
+        post, second_form.data(**{prefix + "rating": "5", prefix + "note": "Fine"})
+    )
+    assert refused.status_code == 400
+    assert f"{owner} changed {month_label(month)}" in text_of(refused)
+    rating = GoalRating.objects.get(goal=qualitative, month=month)
+    assert (rating.rating, rating.note) == (3, "Late")
+    again = form_with(refused.content.decode(), prefix + "rating", action=post)
+    assert again.data()[prefix + "note"] == "Fine"
+    assert second.post(post, again.data()).status_code == 302
+    rating.refresh_from_db()
+    assert (rating.rating, rating.note, rating.rated_by) == (5, "Fine", team_member)
+
+
+def test_a_rating_kept_as_shown_of_a_month_someone_else_rated_meanwhile_is_refused(
+    qualitative, owner, team_member
+):
+    prefix = f"goal-{qualitative.pk}-"
+    month = timezone.localdate().replace(day=1)
+    GoalRating.objects.create(goal=qualitative, month=month, rating=2, rated_by=owner)
+    first, second = client_of(owner), client_of(team_member)
+    post, first_form = _rating_form(first, qualitative)
+    _post_, second_form = _rating_form(second, qualitative)
+    first.post(post, first_form.data(**{prefix + "rating": "3"}))
+    # Saving the shown rating again would undo the first person's rating unseen.
+    refused = second.post(post, second_form.data(**{prefix + "rating": "2"}))
+    assert refused.status_code == 400
+    assert GoalRating.objects.get(goal=qualitative, month=month).rating == 3
+
+
+def test_ratings_of_different_months_by_two_people_both_succeed(
+    settings, account, owner, team_member
+):
+    today = timezone.localdate()
+    previous = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    settings.KAM_FISCAL_YEAR_START_MONTH = previous.month  # two months to rate
+    plan = factories.AccountPlanFactory(account=account, fiscal_year=fiscal_year_for(today))
+    goal = factories.QualitativeGoalFactory(plan=plan, target_rating=4)
+    prefix = f"goal-{goal.pk}-"
+    first, second = client_of(owner), client_of(team_member)
+    post, first_form = _rating_form(first, goal)
+    _post_, second_form = _rating_form(second, goal)
+    this = today.replace(day=1).isoformat()
+    saved = first.post(post, first_form.data(**{prefix + "month": this, prefix + "rating": "3"}))
+    assert saved.status_code == 302
+    response = second.post(
+        post, second_form.data(**{prefix + "month": previous.isoformat(), prefix + "rating": "4"})
+    )
+    assert response.status_code == 302
+    assert dict(goal.ratings.values_list("month", "rating")) == {
+        today.replace(day=1): 3,
+        previous: 4,
+    }
