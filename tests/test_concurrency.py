@@ -234,6 +234,20 @@ def test_a_stale_save_is_refused_naming_the_change_and_its_author_and_keeps_the_
     assert _stored(record, second_field) == second_value
 
 
+def test_the_refusal_is_in_the_users_language(settings, account, owner, team_member):
+    url = reverse(
+        "accounts:site_edit", args=[account.pk, factories.SiteFactory(account=account).pk]
+    )
+    first, second = client_of(owner), client_of(team_member)
+    second.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    first_form = _load(first, url, url, "name")
+    second_form = _load(second, url, url, "name")
+    first.post(url, first_form.data(name="Werk Nord"))
+    refused = second.post(url, second_form.data(city="Hamburg"))
+    assert f"{owner} hat Name um " in text_of(refused)
+    assert "Ihre Eingabe steht unten" in text_of(refused)
+
+
 def test_a_save_without_a_change_by_anyone_else_goes_through(account, owner):
     url = reverse("accounts:edit", args=[account.pk])
     client = client_of(owner)
