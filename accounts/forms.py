@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from kam.concurrency import SeenFormMixin
 from kam.models import Role
 
 from .access import can_hand_over_account
@@ -36,7 +37,7 @@ def managers():
     return User.objects.filter(is_active=True, role=Role.MANAGER)
 
 
-class KeyAccountForm(BaseForm):
+class KeyAccountForm(SeenFormMixin, BaseForm):
     class Meta:
         model = KeyAccount
         fields = [
@@ -105,7 +106,7 @@ class TeamMemberForm(BaseForm):
         return user
 
 
-class SiteForm(BaseForm):
+class SiteForm(SeenFormMixin, BaseForm):
     class Meta:
         model = Site
         fields = ["name", "city", "region", "country"]
@@ -126,7 +127,7 @@ class SiteForm(BaseForm):
         return name
 
 
-class StakeholderForm(BaseForm):
+class StakeholderForm(SeenFormMixin, BaseForm):
     class Meta:
         model = Stakeholder
         fields = [
@@ -155,7 +156,7 @@ class StakeholderForm(BaseForm):
         self.fields["influence"].widget = forms.NumberInput(attrs={"min": 1, "max": 5})
 
 
-class InteractionForm(BaseForm):
+class InteractionForm(SeenFormMixin, BaseForm):
     class Meta:
         model = Interaction
         fields = ["date", "kind", "stakeholders", "summary"]
@@ -173,7 +174,7 @@ class InteractionForm(BaseForm):
         self.fields["stakeholders"].queryset = account.stakeholders.all()
 
 
-class MarketStageForm(BaseForm):
+class MarketStageForm(SeenFormMixin, BaseForm):
     class Meta:
         model = MarketStage
         fields = ["position", "name", "description", "pull_activities"]

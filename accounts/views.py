@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
+from kam.concurrency import StaleEdit, form_save, refuse
 from kam.http import AuthenticatedRequest
 
 from . import selectors, services
@@ -101,9 +102,13 @@ def account_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     account = get_rw_account_for_user(request.user, pk)
     form = KeyAccountForm(request.POST or None, instance=account, user=request.user)
     if form.is_valid():
-        form.save()
-        messages.success(request, _("Key account saved."))
-        return redirect(account)
+        try:
+            form_save(form, user=request.user)
+        except StaleEdit as error:
+            refuse(form, error)
+        else:
+            messages.success(request, _("Key account saved."))
+            return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
 
 
@@ -350,9 +355,13 @@ def child_edit(
         request.POST or None, instance=instance, **_form_kwargs(kind, request, account)
     )
     if form.is_valid():
-        saved = form.save()
-        messages.success(request, child.saved)
-        return redirect(saved)
+        try:
+            saved = form_save(form, user=request.user)
+        except StaleEdit as error:
+            refuse(form, error)
+        else:
+            messages.success(request, child.saved)
+            return redirect(saved)
     context = account_context(
         request,
         account,

@@ -91,3 +91,32 @@ class TableVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.number}"
+
+
+class LastEdit(models.Model):
+    """Who last saved a record through a form (kam.concurrency), so a refused stale save can
+    name them. One row per record; models with simple-history also have their history."""
+
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", verbose_name=_("type"), on_delete=models.CASCADE
+    )
+    object_id = models.PositiveBigIntegerField(_("record"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("saved at"))
+
+    class Meta:
+        verbose_name = _("last edit")
+        verbose_name_plural = _("last edits")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id"], name="kam_last_edit_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} {self.at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kam.concurrency import FIELD as SEEN
 from kam.fiscal import month_label
 
 RATING_CHOICES = [(n, str(n)) for n in range(1, 6)]
@@ -34,3 +35,5 @@ class RatingForm(forms.Form):
         for name in ("month", "rating"):
             self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["note"].widget.attrs["class"] = "form-control form-control-sm"
+        # What the goal's ratings were when the form was shown (kam.concurrency).
+        self.fields[SEEN] = forms.CharField(widget=forms.HiddenInput, required=False)

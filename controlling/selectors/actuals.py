@@ -72,6 +72,10 @@ class ActualGrid:
     rows: list[ActualRow]
 
     @property
+    def keys(self) -> set[str]:
+        return {cell.key for row in self.rows for cell in row.cells}
+
+    @property
     def has_inputs(self) -> bool:
         return any(not row.kpi.is_computed for row in self.rows)
 

@@ -15,6 +15,7 @@ from controlling.selectors.actuals import cell_key
 from controlling.services.runs import recompute_request
 from controlling.services.upsert import actuals_write
 from goals.models import KPIDefinition
+from kam.concurrency import cells_merge, cells_refuse, history_last
 from kam.fiscal import fiscal_year_for, month_label, plan_months
 from kam.models import User
 
@@ -25,12 +26,42 @@ CENT = Decimal("0.01")
 MAX_ACTUAL = Decimal("999999999999.99")
 
 
+def _merged(
+    account: KeyAccount,
+    kpis: Mapping[int, KPIDefinition],
+    existing: Mapping[tuple[int, int, datetime.date], Actual],
+    values: Mapping[tuple[int, datetime.date], Decimal | str | None],
+    seen: Mapping[tuple[int, datetime.date], Decimal | None],
+) -> dict[tuple[int, datetime.date], Decimal | str | None]:
+    stored = {(kpi_id, month): actual.value for (_a, kpi_id, month), actual in existing.items()}
+    write, conflicts = cells_merge(seen=seen, posted=values, stored=stored)
+    if conflicts:
+        conflicts.sort(key=lambda cell: (cell[1], cell[0]))
+        last = history_last(
+            Actual.history.filter(  # type: ignore[attr-defined]
+                account_id=account.pk,
+                kpi_id__in={kpi_id for kpi_id, _month in conflicts},
+                month__in={month for _kpi, month in conflicts},
+            )
+        )
+        raise cells_refuse(
+            conflicts=conflicts,
+            label=lambda cell: (
+                _("%(kpi)s, %(month)s") % {"kpi": kpis[cell[0]].name, "month": month_label(cell[1])}
+            ),
+            last=last,
+            stored=stored,
+        )
+    return write
+
+
 def actuals_save(
     *,
     account: KeyAccount,
     values: Mapping[tuple[int, datetime.date], Decimal | str | None],
     user: User | None,
     fiscal_year: int | None = None,
+    seen: Mapping[tuple[int, datetime.date], Decimal | None] | None = None,
 ) -> None:
     """Save hand-entered actuals of one account: all cells or, on any error, none.
 
@@ -41,6 +72,11 @@ def actuals_save(
     number, has more than two decimals or is too large is refused with an error naming the
     KPI and the month ("Revenue, Apr 2027: enter a number."), keyed by cell_key; so are KPIs
     the app computes itself. Saved actuals are marked as entered by `user`.
+
+    seen (cell -> the actual the grid showed, None for an empty cell) makes the save
+    conditional per cell (kam.concurrency.cells_merge): a cell left as shown keeps what is
+    stored, so two people entering different months both succeed; a cell both changed is
+    refused with StaleEdit naming the cells and who changed them, and nothing is saved.
     """
     if not values:
         return
@@ -83,6 +119,8 @@ def actuals_save(
                 month__in={month for _kpi, month in values},
             )
         }
+        if seen is not None:
+            values = _merged(account, kpis, existing, values, seen)
         created, changed, deleted = actuals_write(
             values={
                 (account.pk, kpi_id, month): value

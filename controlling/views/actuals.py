@@ -19,6 +19,7 @@ from controlling.services import actuals
 from controlling.views.runs import run_for_page
 from goals.access import get_plan_for_user
 from goals.views.plans import plan_context
+from kam.concurrency import seen_cells
 from kam.http import AuthenticatedRequest
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
@@ -43,6 +44,14 @@ def _posted_values(
     return values
 
 
+def _seen_values(
+    request: AuthenticatedRequest, grid: selectors.ActualGrid
+) -> dict[tuple[int, datetime.date], Decimal | None]:
+    """What the posted cells showed (kam.concurrency): (KPI id, month) -> actual."""
+    cells = {cell.key: (row.kpi.pk, cell.month) for row in grid.rows for cell in row.cells}
+    return {cells[key]: value for key, value in seen_cells(request.POST, cells).items()}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -57,17 +66,21 @@ def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
-        values = _posted_values(request, selectors.actuals_grid(plan=plan))
+        grid = selectors.actuals_grid(plan=plan)
+        values = _posted_values(request, grid)
         try:
             actuals.actuals_save(
                 account=plan.account,
                 values=values,
                 user=request.user,
                 fiscal_year=plan.fiscal_year,
+                seen=_seen_values(request, grid),
             )
         except ValidationError as error:
+            # A stale cell (StaleEdit) too: the grid shows the stored actuals as seen now, and
+            # the user's input, so saving again goes through.
             errors = error.message_dict
-            entered = {key: request.POST[key] for key in request.POST if ":" in key}
+            entered = {key: request.POST[key] for key in request.POST if key in grid.keys}
         else:
             if not request.htmx:
                 messages.success(request, _("Actuals saved."))

@@ -19,6 +19,7 @@ from controlling.services import ratings
 from goals.access import get_plan_for_user
 from goals.models import AccountPlan, GoalKind
 from goals.views.plans import plan_context
+from kam.concurrency import StaleEdit, refuse
 from kam.http import AuthenticatedRequest
 
 
@@ -28,6 +29,7 @@ def _rating_form(plan_data: plan_selectors.PlanControlling, row, data=None) -> R
     latest = next((m.rating for m in reversed(row.months) if m.rating is not None), None)
     if latest is not None:
         initial["rating"] = latest.rating
+    initial["seen"] = ratings.ratings_seen({m.month: m.rating for m in row.months})
     return RatingForm(data, months=months, initial=initial, prefix=f"goal-{row.goal.pk}")
 
 
@@ -87,7 +89,10 @@ def goal_rate(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpRespo
                 rating=form.cleaned_data["rating"],
                 note=form.cleaned_data["note"],
                 user=request.user,
+                seen=form.cleaned_data["seen"],
             )
+        except StaleEdit as error:
+            refuse(form, error)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -1,4 +1,5 @@
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from crispy_forms.layout import HTML, Div, Layout
@@ -7,6 +8,8 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from kam.concurrency import FIELD as SEEN
+from kam.concurrency import SeenFormMixin, seen_cells
 from kam.fiscal import month_label
 from kam.models import User
 
@@ -20,7 +23,7 @@ def heading(text) -> str:
     return format_html('<p class="fw-semibold mb-2">{}</p>', text)
 
 
-class GoalForm(CrispyMixin, forms.ModelForm):
+class GoalForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     """One form for both kinds of goal; the fields of the other kind are cleared on save."""
 
     target_rating = forms.IntegerField(
@@ -141,7 +144,8 @@ class GoalForm(CrispyMixin, forms.ModelForm):
 
 
 class MonthlyTargetsForm(forms.Form):
-    """The twelve months of a goal's grid; one field per month named by its ISO date."""
+    """The twelve months of a goal's grid; one field per month named by its ISO date, and a
+    hidden `seen-<date>` per month with the target it showed (kam.concurrency)."""
 
     def __init__(self, *args, months: list[datetime.date], **kwargs):
         super().__init__(*args, **kwargs)
@@ -168,7 +172,23 @@ class MonthlyTargetsForm(forms.Form):
                     }
                 ),
             )
+            self.fields[f"{SEEN}-{month.isoformat()}"] = forms.CharField(
+                widget=forms.HiddenInput, required=False
+            )
         self.months = months
+
+    @staticmethod
+    def seen_initial(values: Mapping[datetime.date, Decimal | None]) -> dict[str, str]:
+        """The hidden seen fields for stored targets (month -> value)."""
+        return {
+            f"{SEEN}-{month.isoformat()}": "" if value is None else str(value)
+            for month, value in values.items()
+        }
+
+    def seen(self) -> dict[datetime.date, Decimal | None]:
+        """What each month showed when the grid was loaded."""
+        shown = seen_cells(self.data, [month.isoformat() for month in self.months])
+        return {datetime.date.fromisoformat(key): value for key, value in shown.items()}
 
     def values(self) -> dict[datetime.date, Decimal]:
         return {month: self.cleaned_data[month.isoformat()] for month in self.months}

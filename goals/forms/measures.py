@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import owner_choices
+from kam.concurrency import SeenFormMixin
 from kam.models import User
 
 from ..models import AccountPlan, Instrument, Measure, MeasureStatus
@@ -24,7 +25,7 @@ RANGE_MESSAGES = {
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class MeasureForm(CrispyMixin, forms.ModelForm):
+class MeasureForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = Measure
         fields = [
@@ -90,7 +91,7 @@ class CountermeasureForm(MeasureForm):
         )
 
 
-class MeasureProgressForm(forms.ModelForm):
+class MeasureProgressForm(SeenFormMixin, forms.ModelForm):
     """What may still change on a submitted or approved plan: how far a measure has got."""
 
     class Meta:
@@ -141,7 +142,7 @@ class MeasureFilterForm(forms.Form):
         }
 
 
-class BudgetForm(CrispyMixin, forms.ModelForm):
+class BudgetForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = AccountPlan
         fields = ["budget"]

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kam.concurrency import SeenFormMixin
 from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
 
 from ..models import AccountPlan, SwotItem
@@ -20,7 +21,7 @@ class PlanCreateForm(CrispyMixin, forms.Form):
     )
 
 
-class StatusQuoForm(CrispyMixin, forms.ModelForm):
+class StatusQuoForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = AccountPlan
         fields = [
@@ -40,7 +41,7 @@ class StatusQuoForm(CrispyMixin, forms.ModelForm):
         }
 
 
-class SwotItemForm(CrispyMixin, forms.ModelForm):
+class SwotItemForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = SwotItem
         fields = ["kind", "text", "impact", "probability"]

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyAccount
 from accounts.selectors import owner_choices
+from kam.concurrency import SeenFormMixin
 
 from ..models import Offering, SellingPosition, SellingStage
 from .plans import CrispyMixin
@@ -19,7 +20,7 @@ RANGE_MESSAGES = {
 }
 
 
-class SellingPositionForm(CrispyMixin, forms.ModelForm):
+class SellingPositionForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = SellingPosition
         fields = [
@@ -107,7 +108,7 @@ class MonthInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m")
 
 
-class WhitespaceCellForm(forms.ModelForm):
+class WhitespaceCellForm(SeenFormMixin, forms.ModelForm):
     """The inline editor of one matrix cell: its stage, revenues and next step."""
 
     expected_month = forms.DateField(

@@ -9,7 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Stakeholder
+from kam.concurrency import cells_merge, cells_refuse, edit_guard, history_last
 from kam.fiscal import month_label, plan_months
+from kam.models import User
 
 from ..models import Goal, GoalKind, MonthlyTarget, Rollup, SeasonalProfile
 from ..signals import figures_changed, measures_changed
@@ -19,13 +21,20 @@ CENT = Decimal("0.01")
 MAX_TARGET = Decimal("999999999999.99")
 
 
-def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:
-    """Create or update a goal and the stakeholders it is about.
+def goal_save(
+    *,
+    goal: Goal,
+    stakeholders: Iterable[Stakeholder] = (),
+    seen: str | None = None,
+    user: User | None = None,
+) -> Goal:
+    """Create or update a goal and the stakeholders it is about; refused with StaleEdit
+    when someone else changed what the form showed (`seen`, see kam.concurrency).
 
     A goal that is (or became) qualitative has no KPI and no monthly targets: any targets it
     carried as a quantitative goal are deleted with the change.
     """
-    with transaction.atomic():
+    with edit_guard(instance=goal, seen=seen, user=user):
         goal.full_clean()
         goal.save()
         goal.stakeholders.set(stakeholders)
@@ -33,6 +42,26 @@ def goal_save(*, goal: Goal, stakeholders: Iterable[Stakeholder] = ()) -> Goal:
             goal.targets.all().delete()
         figures_changed.send(Goal, account_ids=[goal.plan.account_id], reason="goal saved")
     return goal
+
+
+def _targets_merged(
+    goal: Goal,
+    existing: Mapping[datetime.date, MonthlyTarget],
+    values: Mapping[datetime.date, Decimal | None],
+    seen: Mapping[datetime.date, Decimal | None],
+) -> dict[datetime.date, Decimal | None]:
+    stored = {month: target.value for month, target in existing.items()}
+    write, conflicts = cells_merge(seen=seen, posted=values, stored=stored)
+    if conflicts:
+        raise cells_refuse(
+            conflicts=sorted(conflicts),
+            label=month_label,
+            last=history_last(
+                MonthlyTarget.history.filter(goal_id=goal.pk, month__in=conflicts)  # type: ignore[attr-defined]
+            ),
+            stored=stored,
+        )
+    return {month: write.get(month, stored.get(month, value)) for month, value in values.items()}
 
 
 def goal_delete(*, goal: Goal) -> None:
@@ -99,7 +128,11 @@ def targets_spread(*, goal: Goal, profile: SeasonalProfile | None = None) -> lis
 
 
 def targets_save(
-    *, goal: Goal, values: Mapping[datetime.date, Decimal | None]
+    *,
+    goal: Goal,
+    values: Mapping[datetime.date, Decimal | None],
+    seen: Mapping[datetime.date, Decimal | None] | None = None,
+    user: User | None = None,
 ) -> list[MonthlyTarget]:
     """Save the twelve monthly targets of a goal at once: all of them or, on an error, none.
 
@@ -107,6 +140,11 @@ def targets_save(
     A missing month, a value that is not a number, a negative amount or more than two
     decimals is refused with an error naming the month; errors are keyed by the month's ISO
     date, so a form with one field per month can show each next to its month.
+
+    seen (month -> the target the grid showed) makes the save conditional per month
+    (kam.concurrency.cells_merge): a month the user left as shown keeps what is stored, so
+    two people entering different months both succeed; a month both changed is refused with
+    StaleEdit naming the months and who changed them, and nothing is saved.
     """
     if goal.kind != GoalKind.QUANTITATIVE:
         raise ValidationError({NON_FIELD_ERRORS: _("A qualitative goal has no monthly targets.")})
@@ -140,6 +178,8 @@ def targets_save(
         raise ValidationError(errors)
     with transaction.atomic():
         existing = {target.month: target for target in goal.targets.select_for_update()}
+        if seen is not None:
+            values = _targets_merged(goal, existing, values, seen)
         saved = []
         for month in months:
             target = existing.get(month) or MonthlyTarget(goal=goal, month=month)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from kam.concurrency import edit_check
 from kam.models import User
 
 from ..models import AccountPlan, Goal, Measure, MeasureStatus
@@ -54,7 +55,12 @@ def measure_create(
 
 
 @transaction.atomic
-def measure_update(*, measure: Measure, goals: Iterable[Goal], user: User, **fields) -> Measure:
+def measure_update(
+    *, measure: Measure, goals: Iterable[Goal], user: User, seen: str | None = None, **fields
+) -> Measure:
+    """Change a measure; refused with StaleEdit when someone else changed what the form
+    showed (`seen`, see kam.concurrency)."""
+    edit_check(instance=measure, seen=seen, user=user)
     goals = _check_goals(measure.plan, goals)
     before = set(measure.goals.values_list("pk", flat=True))
     for name, value in fields.items():
@@ -86,11 +92,14 @@ def measure_progress_update(
     progress: int,
     actual_cost: Decimal,
     user: User,
+    seen: str | None = None,
 ) -> Measure:
     """Record how far a measure has got; allowed on approved plans too (the caller checks who).
+    Refused with StaleEdit when someone else changed what the inline form showed (`seen`).
 
     Only status, progress and actual cost change; "done" sets the progress to 100 %.
     """
+    edit_check(instance=measure, seen=seen, user=user)
     measure.status = status
     measure.progress = progress
     measure.actual_cost = actual_cost
@@ -103,8 +112,13 @@ def measure_progress_update(
     return measure
 
 
-def plan_budget_set(*, plan: AccountPlan, budget: Decimal | None, user: User) -> AccountPlan:
-    """Set the plan's expense limit (Aufwandsvorgabe); empty means no limit recorded."""
+@transaction.atomic
+def plan_budget_set(
+    *, plan: AccountPlan, budget: Decimal | None, user: User, seen: str | None = None
+) -> AccountPlan:
+    """Set the plan's expense limit (Aufwandsvorgabe); empty means no limit recorded.
+    Refused with StaleEdit when someone else changed it since the form showed it (`seen`)."""
+    edit_check(instance=plan, seen=seen, user=user)
     plan.budget = budget
     plan.full_clean()
     plan._history_user = user

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyAccount
+from kam.concurrency import edit_check
 
 from ..models import SITE_OF_OTHER_ACCOUNT, SellingPosition, SellingStage
 from ..signals import figures_changed
@@ -69,11 +70,18 @@ def _changed(account_ids) -> None:
 
 @transaction.atomic
 def selling_position_create(*, account: KeyAccount, user, **fields) -> SellingPosition:
-    return _save(SellingPosition(account=account, **fields))
+    position = _save(SellingPosition(account=account, **fields))
+    edit_check(instance=position, seen=None, user=user)  # names the creator in a conflict
+    return position
 
 
 @transaction.atomic
-def selling_position_update(*, position: SellingPosition, user, **fields) -> SellingPosition:
+def selling_position_update(
+    *, position: SellingPosition, user, seen: str | None = None, **fields
+) -> SellingPosition:
+    """Change a position; refused with StaleEdit when someone else changed what the form
+    showed (`seen`, see kam.concurrency)."""
+    edit_check(instance=position, seen=seen, user=user)
     for name, value in fields.items():
         setattr(position, name, value)
     return _save(position)

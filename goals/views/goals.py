@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.concurrency import StaleEdit, refuse
 from kam.fiscal import plan_months
 from kam.http import AuthenticatedRequest
 
@@ -64,7 +65,12 @@ def _render_detail(
         else:
             grid = selectors.target_grid(goal=goal)
             if editable:
-                initial = {cell.month.isoformat(): cell.value for cell in grid.cells}
+                initial: dict[str, object] = {
+                    cell.month.isoformat(): cell.value for cell in grid.cells
+                }
+                initial |= MonthlyTargetsForm.seen_initial(
+                    {cell.month: cell.value for cell in grid.cells}
+                )
                 form = MonthlyTargetsForm(months=months, initial=initial)
         if editable and spread_form is None:
             spread_form = SpreadForm()
@@ -91,8 +97,13 @@ def goal_edit(request: AuthenticatedRequest, pk: int, goal_pk: int | None = None
     if form.is_valid():
         try:
             goal = services.goal_save(
-                goal=form.save(commit=False), stakeholders=form.cleaned_data["stakeholders"]
+                goal=form.save(commit=False),
+                stakeholders=form.cleaned_data["stakeholders"],
+                seen=form.seen,
+                user=request.user,
             )
+        except StaleEdit as error:
+            refuse(form, error)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -144,7 +155,11 @@ def goal_targets(request: AuthenticatedRequest, pk: int, goal_pk: int) -> HttpRe
         form = MonthlyTargetsForm(request.POST, months=months)
         if form.is_valid():
             try:
-                services.targets_save(goal=goal, values=form.values())
+                services.targets_save(
+                    goal=goal, values=form.values(), seen=form.seen(), user=request.user
+                )
+            except StaleEdit as error:
+                refuse(form, error, fresh=MonthlyTargetsForm.seen_initial(error.fresh))
             except ValidationError as error:
                 form.add_error(None, error)
     failed = (form is not None and form.errors) or (spread_form is not None and spread_form.errors)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.concurrency import FIELD as SEEN
+from kam.concurrency import StaleEdit, refuse
 from kam.http import AuthenticatedRequest
 
 from ..access import can_record_progress, get_plan_for_user, get_rw_plan_for_user
@@ -63,6 +65,7 @@ def measures(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _measure_fields(form: MeasureForm) -> dict:
     data = dict(form.cleaned_data)
     data.pop("goals")
+    data.pop(SEEN, None)
     return data
 
 
@@ -87,8 +90,11 @@ def measure_edit(
                     measure=measure,
                     goals=form.cleaned_data["goals"],
                     user=request.user,
+                    seen=form.seen,
                     **_measure_fields(form),
                 )
+        except StaleEdit as error:
+            refuse(form, error)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -147,13 +153,19 @@ def measure_progress(request: AuthenticatedRequest, pk: int, measure_pk: int) ->
     form = MeasureProgressForm(request.POST or None, instance=measure)
     saved = form.is_valid()
     if saved:
-        services.measure_progress_update(
-            measure=measure,
-            status=form.cleaned_data["status"],
-            progress=form.cleaned_data["progress"],
-            actual_cost=form.cleaned_data["actual_cost"],
-            user=request.user,
-        )
+        try:
+            services.measure_progress_update(
+                measure=measure,
+                status=form.cleaned_data["status"],
+                progress=form.cleaned_data["progress"],
+                actual_cost=form.cleaned_data["actual_cost"],
+                user=request.user,
+                seen=form.seen,
+            )
+        except StaleEdit as error:
+            refuse(form, error)
+            saved = False
+    if saved:
         if request.htmx:
             form = MeasureProgressForm(instance=measure)
         else:
@@ -190,11 +202,15 @@ def frame(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if context["can_edit_plan"]:
         form = BudgetForm(request.POST or None, instance=plan)
         if form.is_valid():
-            services.plan_budget_set(
-                plan=plan, budget=form.cleaned_data["budget"], user=request.user
-            )
-            messages.success(request, _("Expense limit saved."))
-            return redirect(reverse("goals:frame", args=[plan.pk]))
+            try:
+                services.plan_budget_set(
+                    plan=plan, budget=form.cleaned_data["budget"], user=request.user, seen=form.seen
+                )
+            except StaleEdit as error:
+                refuse(form, error)
+            else:
+                messages.success(request, _("Expense limit saved."))
+                return redirect(reverse("goals:frame", args=[plan.pk]))
         if form.is_bound:
             plan.refresh_from_db(fields=["budget"])
     context["budget_form"] = form

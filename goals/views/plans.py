@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
+from kam.concurrency import StaleEdit, form_save, refuse
 from kam.fiscal import fiscal_year_for
 from kam.http import AuthenticatedRequest
 
@@ -73,9 +74,13 @@ def status_quo_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_rw_plan_for_user(request.user, pk)
     form = StatusQuoForm(request.POST or None, instance=plan)
     if form.is_valid():
-        form.save()
-        messages.success(request, _("Status quo saved."))
-        return redirect(plan)
+        try:
+            form_save(form, user=request.user)
+        except StaleEdit as error:
+            refuse(form, error)
+        else:
+            messages.success(request, _("Status quo saved."))
+            return redirect(plan)
     context = plan_context(request, plan, form=form, title=_("Status quo – where are we?"))
     return render(request, "goals/plan_form.html", context)
 
@@ -86,9 +91,13 @@ def swot_edit(request: AuthenticatedRequest, pk: int, item_pk: int | None = None
     item = get_object_or_404(plan.swot_items, pk=item_pk) if item_pk is not None else None
     form = SwotItemForm(request.POST or None, instance=item, plan=plan)
     if form.is_valid():
-        form.save()
-        messages.success(request, _("SWOT item saved."))
-        return redirect(plan)
+        try:
+            form_save(form, user=request.user)
+        except StaleEdit as error:
+            refuse(form, error)
+        else:
+            messages.success(request, _("SWOT item saved."))
+            return redirect(plan)
     title = _("Edit SWOT item") if item else _("New SWOT item")
     return render(
         request, "goals/plan_form.html", plan_context(request, plan, form=form, title=title)

@@ -16,6 +16,8 @@ from django_htmx.http import reswap, retarget
 from accounts.access import get_account_for_user, get_rw_account_for_user
 from accounts.models import KeyAccount
 from accounts.views import account_context
+from kam.concurrency import FIELD as SEEN
+from kam.concurrency import StaleEdit, refuse
 from kam.http import AuthenticatedRequest
 
 from ..forms.selling import (
@@ -43,13 +45,16 @@ def _save(
 ) -> bool:
     """Create the position from the valid form (at `placement`: its offering and site where the
     form has none) or update it; a refused save lands on the form as its error."""
+    fields = dict(form.cleaned_data)
+    seen = fields.pop(SEEN, None)
     try:
         if position is None:
-            services.selling_position_create(
-                account=account, user=user, **placement, **form.cleaned_data
-            )
+            services.selling_position_create(account=account, user=user, **placement, **fields)
         else:
-            services.selling_position_update(position=position, user=user, **form.cleaned_data)
+            services.selling_position_update(position=position, user=user, seen=seen, **fields)
+    except StaleEdit as error:
+        refuse(form, error)
+        return False
     except ValidationError as error:
         form.add_error(None, error)
         return False
