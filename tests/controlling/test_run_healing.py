@@ -434,3 +434,17 @@ def test_a_real_worker_finishes_a_run_whose_chunk_message_was_lost(
     assert (run.chunks_done, run.goals_done) == (3, 6)
     assert results() == expected
     assert states() == expected_states
+
+
+def test_the_run_page_says_a_chunk_was_lost(client, administrator):
+    run = ControllingRun.objects.create(
+        kind=RunKind.FULL,
+        state=RunState.FAILED,
+        errors=[{"code": runs.ERROR_LOST, "chunk": 2, "accounts": 5, "detail": "no heartbeat"}],
+    )
+    client.force_login(administrator)
+
+    page = client.get(reverse("controlling:run_detail", args=[run.pk])).content.decode()
+
+    assert "Chunk 2 (5 accounts) was lost" in page
+    assert "no heartbeat" in page
