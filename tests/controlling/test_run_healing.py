@@ -271,6 +271,50 @@ def test_the_reconciler_is_a_periodic_task_every_five_minutes(db):
     assert tasks.reconcile.acks_late
 
 
+@pytest.mark.services
+def test_a_worker_keeps_beating_while_a_long_chunk_computes(
+    postgresql, transactional_db, settings, monkeypatch
+):
+    settings.KAM_CONTROLLING_HEARTBEAT_SECONDS = 0.2
+    planned_account("Nordwerk")
+    monkeypatch.setattr(runs, "run_dispatch", lambda **kwargs: None)
+    chunk = runs.run_start(kind=RunKind.FULL).chunks.get()
+    compute = engine.compute_goals
+    beats: list = []
+
+    def slow_compute(**kwargs):
+        for _ in range(3):
+            time.sleep(0.5)
+            # Another connection sees the beats while this chunk's transaction is open.
+            beats.append(outside(lambda: ControllingRunChunk.objects.get(pk=chunk.pk)))
+        return compute(**kwargs)
+
+    monkeypatch.setattr(engine, "compute_goals", slow_compute)
+
+    runs.chunk_run(chunk_id=chunk.pk)
+
+    moments = [beat.heartbeat_at for beat in beats]
+    assert None not in moments
+    assert moments == sorted(moments)
+    assert len(set(moments)) == 3
+
+
+def outside(read):
+    """`read` through a connection of its own, in another thread."""
+    got: list = []
+
+    def target():
+        try:
+            got.append(read())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(10)
+    return got[0]
+
+
 # --- one full run at a time ---------------------------------------------------------------------
 
 
