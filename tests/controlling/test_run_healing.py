@@ -492,3 +492,16 @@ def test_the_run_page_says_a_chunk_was_lost(client, administrator):
 
     assert "Chunk 2 (5 accounts) was lost" in page
     assert "no heartbeat" in page
+
+
+def test_the_admin_shows_a_runs_chunks_with_their_heartbeats(
+    admin_client, three, django_capture_on_commit_callbacks
+):
+    run = stuck_full_run(django_capture_on_commit_callbacks)
+    run.chunks.update(requeued=1)
+
+    page = admin_client.get(reverse("admin:controlling_controllingrun_change", args=[run.pk]))
+
+    assert page.status_code == 200
+    assert "last heartbeat" in page.content.decode().lower()
+    assert "queued again" in page.content.decode().lower()
