@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from controlling.models import (
     Actual,
     ControllingRun,
+    ControllingRunChunk,
     Deviation,
     DeviationComment,
     GoalRating,
@@ -100,6 +101,28 @@ class GoalRatingAdmin(admin.ModelAdmin):
     date_hierarchy = "month"
 
 
+class ControllingRunChunkInline(admin.TabularInline):
+    """A run's chunks, read-only: when each was queued, its last heartbeat and how often the
+    reconciler queued it again."""
+
+    model = ControllingRunChunk
+    fields = ["number", "state", "queued_at", "heartbeat_at", "requeued", "finished_at", "error"]
+    readonly_fields = [
+        "number",
+        "state",
+        "queued_at",
+        "heartbeat_at",
+        "requeued",
+        "finished_at",
+        "error",
+    ]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ControllingRun)
 class ControllingRunAdmin(admin.ModelAdmin):
     list_display = [
@@ -117,6 +140,7 @@ class ControllingRunAdmin(admin.ModelAdmin):
     list_filter = ["kind", "state"]
     list_select_related = ["requested_by"]
     readonly_fields = ["created_at"]
+    inlines = [ControllingRunChunkInline]
 
 
 @admin.register(RecomputeMark)

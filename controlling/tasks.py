@@ -25,8 +25,11 @@ class ChunkTask(Task):
             logger.exception("Could not record the failure of controlling chunk %s", chunk_id)
 
 
+# No result: nothing waits for a chunk (its run counts it), and a web process that queues one
+# would otherwise subscribe to the result store first.
 @shared_task(
     base=ChunkTask,
+    ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=runs.TRANSIENT_ERRORS,
@@ -71,3 +74,11 @@ def escalate_deviations() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def build_dashboard_export(export_id: int) -> str:
     return dashboard_export_build(export_id)
+
+
+# Scheduled by the periodic task "controlling-reconcile" (django-celery-beat, every five
+# minutes by default, created by migration controlling/0012 and changeable in the admin).
+# It claims what it repairs, so two at once (or a second delivery) repair nothing twice.
+@shared_task(**SCHEDULED)
+def reconcile() -> dict[str, int]:
+    return runs.runs_reconcile()

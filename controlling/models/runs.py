@@ -3,7 +3,7 @@ and the chunks a run is split into."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -60,6 +60,16 @@ class ControllingRun(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=RunState.values), name="controllingrun_state_valid"
             ),
+            # At most one full (or nightly) run at a time, even when two "run now" arrive at
+            # once: the second insert fails and run_start returns the first run.
+            models.UniqueConstraint(
+                Value(1),
+                condition=Q(
+                    kind__in=[RunKind.FULL, RunKind.NIGHTLY],
+                    state__in=[RunState.QUEUED, RunState.RUNNING],
+                ),
+                name="controllingrun_one_full_run",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,8 +110,8 @@ class ChunkState(models.TextChoices):
 
 class ControllingRunChunk(models.Model):
     """One slice of a run's accounts, computed by one task. A chunk is counted into its run
-    once, by the task that moves it out of "pending" (a conditional UPDATE), so a retried or
-    re-delivered task recomputes its accounts without counting them twice."""
+    once, by the task that moves it out of "pending" (a conditional UPDATE), so a retried,
+    re-delivered or requeued task recomputes its accounts without counting them twice."""
 
     run = models.ForeignKey(
         ControllingRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="chunks"
@@ -113,6 +123,11 @@ class ControllingRunChunk(models.Model):
         _("state"), max_length=10, choices=ChunkState.choices, default=ChunkState.PENDING
     )
     error = models.TextField(_("error"), blank=True)
+    queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
+    # Set when a worker starts the chunk and refreshed while it computes; a pending chunk whose
+    # heartbeat stopped lost its worker (see controlling.services.runs.runs_reconcile).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    requeued = models.PositiveSmallIntegerField(_("queued again"), default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -143,6 +143,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues work must not wait for a broker that is down: connect for at most a
+# second and do not retry a publish (the work stays marked in the database, and the
+# reconciler queues it once the broker is back). Without these, Celery retries the result
+# store for about 19 seconds before answering.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic tasks live in the database (django-celery-beat), so administrators can change
 # their times in the admin; the entries below are written into it whenever beat starts. The
@@ -172,10 +181,15 @@ KAM_ACTUALS_PROVIDER = "controlling.selectors.actuals.actual_totals"
 KAM_ACCOUNT_SIZE_PROVIDER = "controlling.selectors.portfolio.account_revenue"
 
 # The controlling run: accounts per chunk (one task each, so several workers share a run); a
-# queued or running run without progress for this many minutes counts as abandoned (its
-# worker was lost), so a new full run may start; finished runs are kept this many days.
+# chunk whose heartbeat (every KAM_CONTROLLING_HEARTBEAT_SECONDS while a worker computes it)
+# or a run without any sign of life stops for this many minutes counts as lost (its worker
+# or its message was lost): the reconciler queues it again, and a new full run may start;
+# a recompute mark that no run has taken after KAM_CONTROLLING_MARK_GRACE_MINUTES gets a run
+# from the reconciler; finished runs are kept this many days.
 KAM_CONTROLLING_CHUNK_SIZE = env.int("KAM_CONTROLLING_CHUNK_SIZE", default=200)
-KAM_CONTROLLING_RUN_STALE_MINUTES = env.int("KAM_CONTROLLING_RUN_STALE_MINUTES", default=60)
+KAM_CONTROLLING_RUN_STALE_MINUTES = env.int("KAM_CONTROLLING_RUN_STALE_MINUTES", default=10)
+KAM_CONTROLLING_HEARTBEAT_SECONDS = env.int("KAM_CONTROLLING_HEARTBEAT_SECONDS", default=60)
+KAM_CONTROLLING_MARK_GRACE_MINUTES = env.int("KAM_CONTROLLING_MARK_GRACE_MINUTES", default=3)
 KAM_CONTROLLING_RUN_KEEP_DAYS = env.int("KAM_CONTROLLING_RUN_KEEP_DAYS", default=90)
 
 # Alerts: an open deviation without countermeasure escalates to leadership after this many

@@ -445,9 +445,11 @@ def test_an_import_that_changes_nothing_starts_no_run(
 def broker_down():
     """Celery as in production, sending to a broker that refuses connections."""
     app = tasks.compute_chunk.app
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
-    # Nothing listens on port 1, so every connection attempt is refused at once.
-    app.conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
+    # Nothing listens on port 1, so every connection attempt is refused at once. The result
+    # store is on the broker, as in production.
+    closed = "redis://127.0.0.1:1/0"
+    app.conf.update(broker_url=closed, result_backend=closed, task_always_eager=False)
     forget_connections(app)
     yield app
     app.conf.update(saved)
@@ -496,13 +498,13 @@ def test_with_the_broker_down_no_further_chunk_is_tried(
 ):
     settings.KAM_CONTROLLING_CHUNK_SIZE = 1
     attempts = []
-    delay = tasks.compute_chunk.delay
+    apply_async = tasks.compute_chunk.apply_async
 
-    def counted(*args):
+    def counted(*args, **kwargs):
         attempts.append(args)
-        return delay(*args)
+        return apply_async(*args, **kwargs)
 
-    monkeypatch.setattr(tasks.compute_chunk, "delay", counted)
+    monkeypatch.setattr(tasks.compute_chunk, "apply_async", counted)
 
     run = started(django_capture_on_commit_callbacks, kind=RunKind.FULL)
 
