@@ -1,5 +1,6 @@
 """Settings shared by every environment; each switch comes from an environment variable."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "django_celery_beat",
+    "axes",
     "kam",
     "accounts",
     "goals",
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it turns the lock-out flag a login view left on the request into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"
@@ -85,6 +89,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "kam.User"
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -94,6 +103,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes; "Login throttling" in docs/architecture.md). Failures are
+# counted per user name and, separately, per client address; either count reaching the limit
+# locks logins out: per user name stops guessing one password from many addresses, per
+# address stops one address trying a common password on many user names. Both the app's
+# login and the admin's. After the cool-off the lock lifts itself; with
+# KAM_LOGIN_COOLOFF_MINUTES=0 it stays until an administrator lifts it (admin, *Access
+# attempts*, or `manage.py axes_reset`).
+AXES_FAILURE_LIMIT = env.int("KAM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+_login_cooloff_minutes = env.int("KAM_LOGIN_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_login_cooloff_minutes) if _login_cooloff_minutes else None
+AXES_LOCKOUT_CALLABLE = "kam.login.locked_out"
+# The client's address: REMOTE_ADDR, or with KAM_TRUSTED_PROXY_COUNT reverse proxies in front
+# (each appending to X-Forwarded-For) the address the outermost of them saw (kam.login).
+KAM_TRUSTED_PROXY_COUNT = env.int("KAM_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "kam.login.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
