@@ -2,12 +2,11 @@
 gets (settings `AXES_CLIENT_IP_CALLABLE` and `AXES_LOCKOUT_CALLABLE` in kam/settings/base.py).
 """
 
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-
-from axes.helpers import get_cool_off
 
 
 def client_address(request: HttpRequest) -> str | None:

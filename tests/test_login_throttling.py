@@ -205,7 +205,7 @@ def test_the_client_address_is_what_the_outermost_trusted_proxy_saw(
 
 def test_behind_a_proxy_a_forged_address_does_not_escape_the_lock(client, owner, settings):
     settings.KAM_TRUSTED_PROXY_COUNT = 1
-    for n in range(LIMIT):
+    for _ in range(LIMIT):
         log_in(client, "owner", "wrong", address="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert AccessAttempt.objects.get().ip_address == "203.0.113.7"
 
