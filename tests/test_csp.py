@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django_celery_beat.models import CrontabSchedule
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / "templates", *ROOT.glob("*/templates")]
@@ -98,3 +99,28 @@ def test_htmx_injects_no_style_element(client, db):
     html = client.get(reverse("login")).content.decode()
 
     assert """<meta name="htmx-config" content='{"includeIndicatorStyles": false""" in html
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    [
+        "admin:index",
+        "admin:kam_user_changelist",
+        "admin:kam_user_add",
+        "admin:axes_accessattempt_changelist",
+        "admin:django_celery_beat_periodictask_add",
+    ],
+)
+def test_admin_pages_hold_no_inline_script(admin_client, url_name):
+    response = admin_client.get(reverse(url_name))
+
+    assert response.status_code == 200
+    assert what_csp_blocks(response.content.decode()) == []
+
+
+def test_the_periodic_task_form_keeps_its_crontab_words(admin_client):
+    CrontabSchedule.objects.create(minute="30", hour="6")
+    html = admin_client.get(reverse("admin:django_celery_beat_periodictask_add")).content.decode()
+
+    assert '<script id="readable-crontabs" type="application/json">' in html
+    assert "js/admin_periodic_task.js" in html

@@ -4,7 +4,10 @@ and a script that is not one of our files is refused."""
 import re
 
 import pytest
+from django_celery_beat.models import CrontabSchedule
 from playwright.sync_api import Page, expect
+
+from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,3 +63,18 @@ def test_the_browser_refuses_an_inline_script(page: Page, console_errors, owner)
 
     expect(page.locator("body")).not_to_have_attribute("data-injected", "yes")
     assert any(re.search(r"Content Security Policy", error) for error in console_errors)
+
+
+def test_the_admin_periodic_task_form_explains_the_crontab(page: Page, console_errors):
+    admin = factories.AdminFactory(username="admin")
+    schedule = CrontabSchedule.objects.create(minute="30", hour="6")
+    # The admin's pages name no icon, so the browser asks for /favicon.ico, which is not ours.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    log_in(page, admin.username)
+
+    page.goto("/admin/django_celery_beat/periodictask/add/")
+    page.locator("#id_crontab").select_option(str(schedule.pk))
+
+    expect(page.locator(".field-crontab .help")).to_contain_text("Translation: At 06:30")
+    expect(page.locator(".field-crontab_translation")).to_be_hidden()
+    assert console_errors == []
