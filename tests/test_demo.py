@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import TestCase
 
 from accounts.models import (
@@ -98,7 +99,7 @@ def test_it_creates_the_demo_users_with_their_roles(db):
 def test_every_demo_user_logs_in_with_password_demo(client, db, username):
     load_demo()
 
-    assert client.login(username=username, password="demo")
+    assert client.login(request=HttpRequest(), username=username, password="demo")
 
 
 def test_only_the_demo_administrator_reaches_the_admin_site(db):
@@ -134,7 +135,7 @@ def test_running_it_again_restores_a_changed_demo_password(client, db):
 
     load_demo()
 
-    assert client.login(username="anna", password="demo")
+    assert client.login(request=HttpRequest(), username="anna", password="demo")
 
 
 def test_anna_and_ben_own_different_accounts(db):

@@ -112,3 +112,42 @@ def test_transport_security_defaults_on_and_each_switch_comes_from_the_environme
 
     assert defaults.stdout.split() == ["True", "True", "True", "2592000", "True"], defaults.stderr
     assert switched.stdout.split() == ["False", "False", "False", "0", "False"], switched.stderr
+
+
+def test_production_responses_send_the_content_security_policy():
+    # A page that needs neither the database nor collected static files: a 404.
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "response = Client().get('/no-such-page/', secure=True); "
+        "print(response.status_code); print(response.headers['Content-Security-Policy'])"
+    )
+
+    result = run(
+        ["-c", code],
+        production_env(
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(60), DJANGO_ALLOWED_HOSTS="testserver"
+        ),
+    )
+
+    assert result.returncode == 0, result.stderr
+    status, policy = result.stdout.splitlines()[-2:]
+    assert status == "404"
+    assert "script-src 'self'" in policy
+    assert "default-src 'self'" in policy
+    assert "object-src 'none'" in policy
+
+
+@pytest.mark.parametrize(
+    ("minutes", "cool_off"), [("", "0:30:00"), ("10", "0:10:00"), ("0", "None")]
+)
+def test_the_login_cool_off_comes_from_the_environment(minutes, cool_off):
+    extra = {"KAM_LOGIN_COOLOFF_MINUTES": minutes} if minutes else {}
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.AXES_COOLOFF_TIME, settings.AXES_FAILURE_LIMIT)"
+    )
+
+    result = run(["-c", code], production_env(DJANGO_SECRET_KEY="x" * 60, **extra))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [cool_off, "5"]

@@ -1,9 +1,11 @@
 """Settings shared by every environment; each switch comes from an environment variable."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 from kam.logs import logging_config
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "django_celery_beat",
+    "axes",
+    "csp",
     "kam",
     "accounts",
     "goals",
@@ -50,8 +54,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it turns the lock-out flag a login view left on the request into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kam.urls"
@@ -87,6 +94,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "kam.User"
+# django-axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -96,6 +108,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes; "Login throttling" in docs/architecture.md). Failures are
+# counted per user name and, separately, per client address; either count reaching the limit
+# locks logins out: per user name stops guessing one password from many addresses, per
+# address stops one address trying a common password on many user names. Both the app's
+# login and the admin's. After the cool-off the lock lifts itself; with
+# KAM_LOGIN_COOLOFF_MINUTES=0 it stays until an administrator lifts it (admin, *Access
+# attempts*, or `manage.py axes_reset`).
+AXES_FAILURE_LIMIT = env.int("KAM_LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+_login_cooloff_minutes = env.int("KAM_LOGIN_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_login_cooloff_minutes) if _login_cooloff_minutes else None
+AXES_LOCKOUT_CALLABLE = "kam.login.locked_out"
+# The client's address: REMOTE_ADDR, or with KAM_TRUSTED_PROXY_COUNT reverse proxies in front
+# (each appending to X-Forwarded-For) the address the outermost of them saw (kam.login).
+KAM_TRUSTED_PROXY_COUNT = env.int("KAM_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "kam.login.client_address"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
@@ -110,6 +139,24 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Content Security Policy (django-csp; "Content Security Policy" in docs/architecture.md).
+# Scripts only from our own static files: no inline script, no event handler attribute, no
+# eval. Styles allow inline `style` attributes, which templates use for computed widths and
+# positions (progress bars, the measure timeline); a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        # Bootstrap draws form controls' icons with data: SVGs.
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -1,0 +1,33 @@
+/*
+ * Small page behaviours, wired by data attributes, because the Content-Security-Policy
+ * allows no inline script or event handler attribute (docs/architecture.md, "Content
+ * Security Policy"). Loaded on every page; listeners sit on the document, so content that
+ * htmx swaps in later works too.
+ *
+ *   <form data-confirm="Question?">      asks before submitting; Cancel keeps the page.
+ *   <select data-autosubmit>             submits its form when the choice changes.
+ *   <button data-print>                  opens the browser's print dialogue.
+ */
+(function () {
+  "use strict";
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("[data-autosubmit]");
+    if (select && select.form) {
+      select.form.submit();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+})();
