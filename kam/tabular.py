@@ -24,13 +24,13 @@ from django.utils.translation import gettext as _
 
 MB = 1024 * 1024
 # The bounds of an upload (docs/architecture.md, "Uploads and their bounds"). The two imports
-# need 4 and 11 columns; the others leave room for a sheet with a few columns of its own.
+# need 4 and 11 columns (110,000 cells at most); the rest is room for a few columns more.
 MAX_BYTES = 5 * MB
 MAX_ROWS = 10_000
 MAX_COLUMNS = 50
 MAX_CELL_CHARS = 500
-MAX_CELLS = 200_000
-MAX_SECONDS = 10
+MAX_CELLS = 150_000
+MAX_SECONDS = 15  # gunicorn stops a worker at 30 s; the import still has to check and write
 # An .xlsx file is a zip of XML parts; openpyxl parses some of them whole (the shared strings,
 # the styles), so each part is bounded unpacked before openpyxl opens the file. Python's
 # zipfile never unpacks more than the size a member declares (and refuses a member whose
@@ -176,18 +176,24 @@ class _Table:
                 % {"row": row_number, "column": column, "max": MAX_CELL_CHARS}
             )
 
-    def add_row(self, row_number: int, values: list) -> None:
-        """A row at its 1-based number; rows skipped since the last are blank."""
+    def count_cells(self, count: int) -> None:
+        self.cells += count
+        if self.cells > MAX_CELLS:
+            raise TableError(_("The file has more than %(max)d cells.") % {"max": MAX_CELLS})
+
+    def add_row(self, row_number: int, values: list, *, counted: bool = False) -> None:
+        """A row at its 1-based number (rows skipped since the last are blank); its cells
+        are counted here unless the reader `counted` them as they came."""
         self.check_time()
         while values and (values[-1] is None or values[-1] == ""):
             values.pop()
+        # The header and MAX_ROWS rows below it, and as many blank rows again at most.
+        if row_number > MAX_ROWS + 1 and (values or row_number > 2 * MAX_ROWS + 1):
+            raise TableError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
         if not values:
             return
-        if row_number > MAX_ROWS + 1:  # the header and MAX_ROWS rows below it
-            raise TableError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
-        self.cells += len(values)
-        if self.cells > MAX_CELLS:
-            raise TableError(_("The file has more than %(max)d cells.") % {"max": MAX_CELLS})
+        if not counted:
+            self.count_cells(len(values))
         while len(self.rows) < row_number - 1:
             self.rows.append([])
         self.rows.append(values)
@@ -300,6 +306,9 @@ def _sheet_rows(workbook: Any, table: _Table) -> None:
             if event == "start":
                 open_elements.append(element)
                 if in_cell or element.tag == CELL_TAG:
+                    if not in_cell:
+                        # Every cell the sheet holds, empty ones too: each costs reading.
+                        table.count_cells(1)
                     in_cell += 1
                     cell_elements += 1
                     if cell_elements > MAX_CELL_ELEMENTS:
@@ -327,7 +336,9 @@ def _sheet_rows(workbook: Any, table: _Table) -> None:
                     values[cell["column"]] = value
             elif element.tag == ROW_TAG:
                 width = max(values, default=0)
-                table.add_row(row_number, [values.get(c) for c in range(1, width + 1)])
+                table.add_row(
+                    row_number, [values.get(c) for c in range(1, width + 1)], counted=True
+                )
             if open_elements:
                 open_elements[-1].remove(element)
 
