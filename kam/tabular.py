@@ -109,7 +109,7 @@ def parse_number(raw, *, max_digits: int = 14, decimal_places: int = 2) -> Decim
 def _shown(raw) -> str:
     """A cell's text for a message, cut short."""
     try:
-        text = cell_text(raw)
+        text = repr(raw) if isinstance(raw, float) else cell_text(raw)
     except ValueError:  # an int of more digits than Python turns into text
         return "…"
     return text if len(text) <= 40 else text[:39] + "…"
@@ -129,7 +129,7 @@ def _parse_text_number(text: str) -> Decimal | None:
 
 def parse_month(raw) -> datetime.date | None:
     if isinstance(raw, datetime.datetime | datetime.date):
-        return datetime.date(raw.year, raw.month, 1)
+        return datetime.date(raw.year, raw.month, 1) if raw.year >= 1900 else None
     if not isinstance(raw, str):
         return None
     text = raw.strip()
@@ -329,7 +329,12 @@ def _sheet_rows(workbook: Any, table: _Table) -> None:
                 if in_cell:
                     continue  # part of the cell, read with it when the cell ends
                 cell_elements = 0
-                cell = parser.parse_cell(element)
+                try:
+                    cell = parser.parse_cell(element)
+                except Exception:  # a value its type cannot hold ("NaN" as a number)
+                    raise TableError(
+                        _("Row %(row)d: a cell cannot be read.") % {"row": row_number}
+                    ) from None
                 value = cell["value"]
                 if value is not None and value != "":
                     table.check_cell(row_number, cell["column"], value)
