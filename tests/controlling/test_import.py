@@ -231,6 +231,28 @@ def test_a_manager_cannot_import_into_an_account_they_cannot_see(
     assert not Actual.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("wide.csv", (";".join(["x"] * 51) + "\n").encode(), "more than 50 columns"),
+        (
+            "long.csv",
+            b"customer_number;kpi;month;value\nK;revenue;2027-04;" + b"9" * 501,
+            "Row 2, column 4: a cell holds more than 500 characters.",
+        ),
+    ],
+)
+def test_the_upload_page_names_the_bound_a_file_passes(client, owner, name, content, message):
+    client.force_login(owner)
+    response = client.post(
+        reverse("controlling:import_upload"), {"file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 200
+    assert [error.row_number for error in response.context["errors"]] == [None]
+    assert message in response.context["errors"][0].reason
+    assert message in response.content.decode()
+
+
 # --- applying, re-importing, rolling back ----------------------------------------------------
 
 
