@@ -101,10 +101,11 @@ def actuals_save(
             pass
         elif not isinstance(value, Decimal) or not value.is_finite():
             message = _("%(kpi)s, %(month)s: enter a number.")
-        elif value != value.quantize(CENT):
-            message = _("%(kpi)s, %(month)s: use at most 2 decimal places.")
+        # The size before the decimals: quantize overflows the context on a huge number.
         elif abs(value) > MAX_ACTUAL:
             message = _("%(kpi)s, %(month)s: the number is too large.")
+        elif value != value.quantize(CENT):
+            message = _("%(kpi)s, %(month)s: use at most 2 decimal places.")
         if message:
             errors.setdefault(key, []).append(message % label)
     if errors:

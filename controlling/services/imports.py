@@ -20,6 +20,7 @@ from controlling.services.upsert import ActualKey, actuals_write
 from goals.models import KPIDefinition
 from kam.models import User
 from kam.tabular import (
+    NumberError,
     RowError,
     TableError,
     body_rows,
@@ -86,11 +87,13 @@ def parse_actuals_file(*, name: str, content: bytes) -> ParseResult:
 
     for number, row in body:
         month = parse_month(cell(row, "month"))
-        value = parse_number(cell(row, "value"))
+        value: Decimal | None = None
         if month is None:
             result.errors.append(RowError(number, _("bad month")))
-        if value is None:
-            result.errors.append(RowError(number, _("bad number")))
+        try:
+            value = parse_number(cell(row, "value"))
+        except NumberError as error:
+            result.errors.append(RowError(number, _("value: %(reason)s") % {"reason": error}))
         if month is None or value is None:
             continue
         result.rows.append(
@@ -159,7 +162,8 @@ def actuals_import_check(*, parsed: ParseResult, user: User) -> ImportCheck:
             row_errors.append(
                 _("KPI %(code)s is computed by the app and cannot be imported") % {"code": kpi.code}
             )
-        if row.value != row.value.quantize(CENT) or abs(row.value) > MAX_ACTUAL:
+        # The size first: quantize would overflow on a huge number (a tampered token).
+        if abs(row.value) > MAX_ACTUAL or row.value != row.value.quantize(CENT):
             row_errors.append(_("bad number"))
         if not row_errors and account_id is not None and kpi is not None:
             key = (account_id, kpi.pk, row.month)

@@ -198,11 +198,11 @@ class MonthlyTargetsForm(forms.Form):
         values = {}
         for month in self.months:
             try:
-                values[month] = self.fields[month.isoformat()].to_python(
-                    self.data.get(month.isoformat())
-                )
+                value = self.fields[month.isoformat()].to_python(self.data.get(month.isoformat()))
             except forms.ValidationError:
-                values[month] = None
+                value = None
+            # "NaN" and "sNaN" parse as Decimals that no arithmetic accepts.
+            values[month] = value if value is not None and value.is_finite() else None
         return values
 
 

@@ -168,10 +168,11 @@ def targets_save(
             message = _("%(month)s: enter a number.")
         elif value < 0:
             message = _("%(month)s: a target cannot be negative.")
-        elif value != value.quantize(CENT):
-            message = _("%(month)s: use at most 2 decimal places.")
+        # The size before the decimals: quantize overflows the context on a huge number.
         elif value > MAX_TARGET:
             message = _("%(month)s: the target is too large.")
+        elif value != value.quantize(CENT):
+            message = _("%(month)s: use at most 2 decimal places.")
         if message:
             errors[month.isoformat()] = [message % {"month": label}]
     if errors:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import KeyAccount, Site
 from kam.tabular import (
+    NumberError,
     RowError,
     TableError,
     body_rows,
@@ -70,7 +71,6 @@ ALIASES = {
 }
 MONEY = ["current_revenue", "customer_spend", "potential_revenue"]
 TEXT_LENGTHS = {"main_competitor": 200, "next_step": 300}
-MAX_MONEY = Decimal("999999999999.99")  # money_field: 14 digits, 2 of them decimals
 EDITABLE = [*MONEY, "stage", "probability", "expected_month", "main_competitor", "next_step"]
 
 
@@ -144,30 +144,28 @@ def _stage_lookup() -> dict[str, str]:
 
 
 def _money(raw, column: str, errors: list[str]) -> Decimal | None:
-    text = cell_text(raw)
-    if not text:
+    if not cell_text(raw):
         return None
-    value = parse_number(raw)
-    if value is None:
-        message = _("%(column)s: “%(value)s” is not a number.")
-        errors.append(message % {"column": column, "value": text})
-    elif value < 0:
+    try:
+        value = parse_number(raw)  # money_field: 14 digits, 2 of them decimals
+    except NumberError as error:
+        errors.append(_("%(column)s: %(reason)s") % {"column": column, "reason": error})
+        return None
+    if value < 0:
         errors.append(_("%(column)s cannot be negative.") % {"column": column})
-    elif value > MAX_MONEY:
-        errors.append(_("%(column)s is too large.") % {"column": column})
-    elif value != value.quantize(Decimal("0.01")):
-        errors.append(_("%(column)s has more than two decimals.") % {"column": column})
-    else:
-        return value.quantize(Decimal("0.01"))
-    return None
+        return None
+    return value
 
 
 def _probability(raw, errors: list[str]) -> int:
     text = cell_text(raw).removesuffix("%").strip()
     if not text:
         return 0
-    value = parse_number(text)
-    if value is None or value != value.to_integral_value() or not 0 <= value <= 100:
+    try:
+        value = parse_number(text, max_digits=3, decimal_places=0)
+    except NumberError:
+        value = None
+    if value is None or not 0 <= value <= 100:
         errors.append(
             _("probability: “%(value)s” is not a whole number from 0 to 100.") % {"value": text}
         )

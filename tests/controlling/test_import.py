@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource
 from controlling.services.imports import (
+    NumberError,
     actuals_import_apply,
     actuals_import_check,
     actuals_import_rollback,
@@ -85,13 +86,19 @@ def apply(content: bytes, user, name: str = "erp.csv") -> ActualImport:
         ("-12", D("-12")),
         ("1,234,567.8", D("1234567.8")),
         ("1.234.567,8", D("1234567.8")),
-        ("abc", None),
-        ("1.2.3", None),
-        ("", None),
     ],
 )
 def test_it_reads_german_and_english_numbers(text, expected):
     assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("abc", "“abc” is not a number."), ("1.2.3", "“1.2.3” is not a number."), ("", "empty")],
+)
+def test_it_refuses_what_is_no_number(text, reason):
+    with pytest.raises(NumberError, match=reason):
+        parse_number(text)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +197,7 @@ def test_every_bad_row_is_listed_with_its_number_and_reason(bad_rows, owner):
     assert "unknown customer number" in errors[3]
     assert "unknown KPI code" in errors[4]
     assert "computed by the app" in errors[5]
-    assert errors[6] == "bad number"
+    assert errors[6] == "value: “zwölf” is not a number."
     assert errors[7] == "bad month"
     assert "duplicate" in errors[8] and "2" in errors[8]
     # An account the manager cannot see reads like an unknown one.
@@ -222,6 +229,28 @@ def test_a_manager_cannot_import_into_an_account_they_cannot_see(
     )
     assert [error.row_number for error in response.context["errors"]] == [2]
     assert not Actual.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("wide.csv", (";".join(["x"] * 51) + "\n").encode(), "more than 50 columns"),
+        (
+            "long.csv",
+            b"customer_number;kpi;month;value\nK;revenue;2027-04;" + b"9" * 501,
+            "Row 2, column 4: a cell holds more than 500 characters.",
+        ),
+    ],
+)
+def test_the_upload_page_names_the_bound_a_file_passes(client, owner, name, content, message):
+    client.force_login(owner)
+    response = client.post(
+        reverse("controlling:import_upload"), {"file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 200
+    assert [error.row_number for error in response.context["errors"]] == [None]
+    assert message in response.context["errors"][0].reason
+    assert message in response.content.decode()
 
 
 # --- applying, re-importing, rolling back ----------------------------------------------------

@@ -94,7 +94,16 @@ BAD_ROWS = [
     ("K-1,,gear_motors,sold,abc", "current_revenue: “abc” is not a number."),
     ("K-1,,gear_motors,sold,-5", "current_revenue cannot be negative."),
     ("K-1,,gear_motors,sold,1.5.5", "current_revenue: “1.5.5” is not a number."),
-    ("K-1,,gear_motors,sold,1.001", "current_revenue has more than two decimals."),
+    ("K-1,,gear_motors,sold,1.001", "current_revenue: “1.001” has more than 2 decimal places."),
+    ("K-1,,gear_motors,sold,1e300", "current_revenue: “1e300” is not a number."),
+    ("K-1,,gear_motors,sold,NaN", "current_revenue: “NaN” is not a number."),
+    (
+        "K-1,,gear_motors,sold,{}".format("9" * 31),
+        "current_revenue: “{}” is too large (at most 12 digits before the decimal point).".format(
+            "9" * 31
+        ),
+    ),
+    ("K-1,,gear_motors,sold,,,,1e300", "probability: “1e300” is not a whole number from 0 to 100."),
     ("K-1,,gear_motors,sold,10,5", "The current revenue cannot exceed the customer's total spend."),
     ("K-1,,gear_motors,sold,,,,101", "probability: “101” is not a whole number from 0 to 100."),
     ("K-1,,gear_motors,sold,,,,2.5", "probability: “2.5” is not a whole number from 0 to 100."),
