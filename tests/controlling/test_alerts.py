@@ -672,11 +672,48 @@ def test_leadership_gets_no_countermeasure_link(client, deviation, leadership):
     assert reverse("goals:countermeasure_create", args=[deviation.goal.plan_id]) not in page
 
 
-def test_opening_a_deviation_marks_the_viewers_notifications_about_it_read(
+def test_opening_a_deviation_leaves_the_viewers_notifications_unread(client, deviation, owner):
+    client.force_login(owner)
+    page = client.get(detail_url(deviation))
+    assert Notification.objects.get(recipient=owner).read_at is None
+    assert reverse("controlling:deviation_read", args=[deviation.pk]) in page.content.decode()
+
+
+def test_the_button_on_the_deviation_page_marks_the_viewers_notifications_about_it_read(
+    client, deviation, owner, team_member
+):
+    client.force_login(owner)
+    response = client.post(reverse("controlling:deviation_read", args=[deviation.pk]))
+    assert response.status_code == 302
+    assert response.url == detail_url(deviation)
+    assert Notification.objects.get(recipient=owner).read_at is not None
+    page = client.get(detail_url(deviation)).content.decode()
+    assert reverse("controlling:deviation_read", args=[deviation.pk]) not in page
+
+
+def test_marking_a_deviation_read_refuses_get_and_invisible_deviations(
+    client, deviation, owner, outsider
+):
+    client.force_login(owner)
+    assert client.get(reverse("controlling:deviation_read", args=[deviation.pk])).status_code == 405
+    client.force_login(outsider)
+    assert client.post(reverse("controlling:deviation_read", args=[deviation.pk])).status_code == 404
+    assert Notification.objects.get(recipient=owner).read_at is None
+
+
+def test_opening_a_deviation_from_the_notifications_marks_it_read_by_post(
     client, deviation, owner
 ):
     client.force_login(owner)
-    client.get(detail_url(deviation))
+    notification = Notification.objects.get(recipient=owner)
+    listing = client.get(reverse("controlling:notifications")).content.decode()
+    assert f'name="next" value="{detail_url(deviation)}"' in listing
+    assert Notification.objects.get(recipient=owner).read_at is None
+    response = client.post(
+        reverse("controlling:notification_read", args=[notification.pk]),
+        {"next": detail_url(deviation)},
+    )
+    assert response.url == detail_url(deviation)
     assert Notification.objects.get(recipient=owner).read_at is not None
 
 
