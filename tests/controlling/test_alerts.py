@@ -694,16 +694,15 @@ def test_the_button_on_the_deviation_page_marks_the_viewers_notifications_about_
 def test_marking_a_deviation_read_refuses_get_and_invisible_deviations(
     client, deviation, owner, outsider
 ):
+    target = reverse("controlling:deviation_read", args=[deviation.pk])
     client.force_login(owner)
-    assert client.get(reverse("controlling:deviation_read", args=[deviation.pk])).status_code == 405
+    assert client.get(target).status_code == 405
     client.force_login(outsider)
-    assert client.post(reverse("controlling:deviation_read", args=[deviation.pk])).status_code == 404
+    assert client.post(target).status_code == 404
     assert Notification.objects.get(recipient=owner).read_at is None
 
 
-def test_opening_a_deviation_from_the_notifications_marks_it_read_by_post(
-    client, deviation, owner
-):
+def test_opening_a_deviation_from_the_notifications_marks_it_read_by_post(client, deviation, owner):
     client.force_login(owner)
     notification = Notification.objects.get(recipient=owner)
     listing = client.get(reverse("controlling:notifications")).content.decode()
