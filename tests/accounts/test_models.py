@@ -49,9 +49,7 @@ def test_it_rejects_a_duplicate_customer_number_in_the_form(owner):
     )
 
     assert not form.is_valid()
-    assert form.errors["customer_number"] == [
-        "Another key account already has this customer number."
-    ]
+    assert form.errors["customer_number"] == ["This customer number cannot be used."]
 
 
 def test_it_rejects_a_duplicate_customer_number_in_the_database(owner):
@@ -333,3 +331,17 @@ def test_the_overdue_flag_reads_the_annotated_last_contact(account, days_since_c
     annotated = Stakeholder.objects.with_last_contact().get(pk=stakeholder.pk)
 
     assert annotated.is_contact_overdue is overdue
+
+
+def test_the_database_refuses_a_customer_number_differing_only_by_case(owner):
+    factories.KeyAccountFactory(owner=owner, customer_number="K-4711")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.KeyAccountFactory(owner=owner, customer_number="k-4711")
+
+
+def test_accounts_are_found_by_customer_number_trimmed_and_regardless_of_case(owner):
+    account = factories.KeyAccountFactory(owner=owner, customer_number="K-4711")
+    factories.KeyAccountFactory(owner=owner, customer_number="K-4712")
+
+    assert list(KeyAccount.objects.with_customer_numbers([" k-4711 "])) == [account]
