@@ -96,9 +96,8 @@ def user_role_set(*, by: User, user: User, role: str) -> User:
         raise ValidationError(_("Unknown role."))
     if user.pk == by.pk and role != Role.ADMIN:
         raise ValidationError(_("You cannot take away your own administrator role."))
-    if user.role != role:
-        user.role = role
-        user.save(update_fields=["role"])
+    user.role = role
+    user.save(update_fields=["role"])
     user_role_apply(user=user)
     return user
 
