@@ -939,17 +939,18 @@ URLS = [
     ("deviations", "get"),
     ("deviation_detail", "get"),
     ("deviation_detail", "post"),
+    ("deviation_read", "post"),
     ("notifications", "get"),
     ("notifications_read_all", "post"),
     ("notification_read", "post"),
 ]
 EXPECTED = {
     # persona: answer per URLS entry; the notification is the owner's
-    "owner": [200, 200, 302, 200, 302, 302],
-    "team_member": [200, 200, 302, 200, 302, 404],
-    "administrator": [200, 200, 302, 200, 302, 404],
-    "leadership": [200, 200, 403, 200, 302, 404],
-    "outsider": [200, 404, 404, 200, 302, 404],
+    "owner": [200, 200, 302, 302, 200, 302, 302],
+    "team_member": [200, 200, 302, 302, 200, 302, 404],
+    "administrator": [200, 200, 302, 302, 200, 302, 404],
+    "leadership": [200, 200, 403, 302, 200, 302, 404],
+    "outsider": [200, 404, 404, 404, 200, 302, 404],
     "anonymous": [access.LOGIN] * len(URLS),
 }
 
@@ -957,6 +958,7 @@ EXPECTED = {
 def request_url(client, name: str, method: str, deviation):
     args = {
         "deviation_detail": [deviation.pk],
+        "deviation_read": [deviation.pk],
         "notification_read": [Notification.objects.get(deviation=deviation).pk],
     }.get(name, [])
     target = reverse(f"controlling:{name}", args=args)
