@@ -10,3 +10,10 @@ def can_manage_users(user: User | AnonymousUser) -> bool:
     """List, create, deactivate and reactivate users, set their role and send them a password
     reset: administrators."""
     return user.is_authenticated and user.is_active and user.is_administrator
+
+
+def can_change_user(user: User | AnonymousUser, subject: User) -> bool:
+    """Change this user (details, role, active, password reset): who manages users, but a
+    superuser only by a superuser, since a changed e-mail and a reset mail would hand over
+    the superuser's login."""
+    return can_manage_users(user) and (user.is_superuser or not subject.is_superuser)

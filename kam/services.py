@@ -17,13 +17,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from .access import can_manage_users
+from .access import can_change_user, can_manage_users
 from .models import Role, User
 from .roles import ADMINISTRATORS_GROUP
 
 
-def _refuse_unless_manager_of_users(by: User) -> None:
-    if not can_manage_users(by):
+def _refuse_unless_manager_of_users(by: User, user: User | None = None) -> None:
+    if not can_manage_users(by) or (user is not None and not can_change_user(by, user)):
         raise PermissionDenied
 
 
@@ -77,7 +77,7 @@ def user_update(
     *, by: User, user: User, first_name: str, last_name: str, email: str, language: str
 ) -> User:
     """Name, e-mail and language; the role has its own function."""
-    _refuse_unless_manager_of_users(by)
+    _refuse_unless_manager_of_users(by, user)
     user.first_name = first_name
     user.last_name = last_name
     user.email = User.objects.normalize_email(email)
@@ -91,7 +91,7 @@ def user_update(
 def user_role_set(*, by: User, user: User, role: str) -> User:
     """Set the role, and with it the staff flag and the administrators' group. An
     administrator cannot give up their own role, so the last one cannot lock everyone out."""
-    _refuse_unless_manager_of_users(by)
+    _refuse_unless_manager_of_users(by, user)
     if role not in Role.values:
         raise ValidationError(_("Unknown role."))
     if user.pk == by.pk and role != Role.ADMIN:
@@ -105,7 +105,7 @@ def user_role_set(*, by: User, user: User, role: str) -> User:
 @transaction.atomic
 def user_deactivate(*, by: User, user: User) -> User:
     """The user can no longer log in (sessions included); everything they did stays."""
-    _refuse_unless_manager_of_users(by)
+    _refuse_unless_manager_of_users(by, user)
     if user.pk == by.pk:
         raise ValidationError(_("You cannot deactivate yourself."))
     if user.is_active:
@@ -116,7 +116,7 @@ def user_deactivate(*, by: User, user: User) -> User:
 
 @transaction.atomic
 def user_reactivate(*, by: User, user: User) -> User:
-    _refuse_unless_manager_of_users(by)
+    _refuse_unless_manager_of_users(by, user)
     if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -126,7 +126,7 @@ def user_reactivate(*, by: User, user: User) -> User:
 def user_password_reset_send(*, by: User, user: User) -> None:
     """Send the user Django's password reset mail (in their language), with a link under
     KAM_BASE_URL; it works for a user who never had a password too."""
-    _refuse_unless_manager_of_users(by)
+    _refuse_unless_manager_of_users(by, user)
     if not user.is_active:
         raise ValidationError(_("The user is deactivated; reactivate them first."))
     if not user.email:

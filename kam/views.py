@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from . import selectors, services
-from .access import can_manage_users
+from .access import can_change_user, can_manage_users
 from .forms import UserFilterForm, UserForm
 from .health import broker_ok, database_ok
 from .http import AuthenticatedRequest
@@ -65,7 +65,10 @@ def set_language(request: HttpRequest) -> HttpResponse:
 def _user_for_manager(request: AuthenticatedRequest, pk: int) -> User:
     if not can_manage_users(request.user):
         raise PermissionDenied
-    return get_object_or_404(User, pk=pk)
+    subject = get_object_or_404(User, pk=pk)
+    if not can_change_user(request.user, subject):
+        raise PermissionDenied
+    return subject
 
 
 @login_required

@@ -85,6 +85,11 @@ def test_every_role_predicate_follows_the_table(users, role):
     assert user_access.can_manage_users(user) is (
         role in {"administrator", "leading_administrator"}
     )
+    manager = users["manager"]
+    superuser = factories.SuperuserFactory(username="root")
+    assert user_access.can_change_user(user, manager) is user_access.can_manage_users(user)
+    # The leading administrator of this table is a superuser; the administrator is not.
+    assert user_access.can_change_user(user, superuser) is (role == "leading_administrator")
 
 
 @pytest.mark.parametrize("role", ROLES)

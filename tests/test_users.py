@@ -261,3 +261,23 @@ def test_the_self_service_password_reset_pages_are_the_apps(client, subject):
     client.post(reverse("password_reset"), {"email": subject.email})
     assert [m.to for m in mail.outbox] == [[subject.email]]
     assert reverse("password_reset") in client.get(reverse("login")).content.decode()
+
+
+def test_an_administrator_changes_no_superuser(client, administrator):
+    root = factories.SuperuserFactory(username="root", email="root@example.com")
+    client.force_login(administrator)
+    assert client.get(reverse("users:edit", args=[root.pk])).status_code == 403
+    assert client.post(reverse("users:password_reset", args=[root.pk])).status_code == 403
+    assert client.post(reverse("users:deactivate", args=[root.pk])).status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.user_update(
+            by=administrator,
+            user=root,
+            first_name="",
+            last_name="",
+            email="me@x.org",
+            language="en",
+        )
+    root.refresh_from_db()
+    assert root.is_active and root.email == "root@example.com"
+    assert mail.outbox == []
