@@ -3,6 +3,7 @@ from typing import TYPE_CHECKING
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from kam.concurrency import SeenFormMixin
@@ -10,6 +11,7 @@ from kam.models import Role
 
 from .access import can_hand_over_account
 from .models import (
+    CUSTOMER_NUMBER_UNUSABLE,
     AccountTeamMember,
     Interaction,
     KeyAccount,
@@ -83,7 +85,15 @@ class KeyAccountForm(SeenFormMixin, BaseForm):
             )
 
     def clean_customer_number(self):
-        return self.cleaned_data["customer_number"].strip()
+        number = self.cleaned_data["customer_number"].strip()
+        # Asked of every account, not the visible ones, and answered with the same words for
+        # all: a taken number is refused without saying by which account or whether it exists.
+        taken = KeyAccount.objects.with_customer_numbers([number])
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(CUSTOMER_NUMBER_UNUSABLE, code="unusable")
+        return number
 
 
 class TeamMemberForm(BaseForm):

@@ -68,15 +68,28 @@ class KeyAccountQuerySet(models.QuerySet["KeyAccount"]):
     def not_archived(self) -> "KeyAccountQuerySet":
         return self.exclude(status=AccountStatus.ARCHIVED)
 
+    def with_customer_numbers(self, numbers) -> "KeyAccountQuerySet":
+        """The accounts with these customer numbers, trimmed and regardless of case (through
+        the index of the unique constraint); key the result by `customer_number_key`."""
+        keys = {customer_number_key(n) for n in numbers}
+        return self.alias(number_key=Lower("customer_number")).filter(number_key__in=keys)
+
+
+def customer_number_key(number: str) -> str:
+    """What makes two customer numbers the same: no surrounding spaces, case ignored (as the
+    database's LOWER, which the unique constraint uses)."""
+    return number.strip().lower()
+
+
+# The one answer to a customer number that is taken, whether or not the user can see the
+# account holding it, so the form reveals nothing about accounts outside the user's reach.
+CUSTOMER_NUMBER_UNUSABLE = _("This customer number cannot be used.")
+
 
 class KeyAccount(models.Model):
     name = models.CharField(_("name"), max_length=200)
-    customer_number = models.CharField(
-        _("customer number"),
-        max_length=40,
-        unique=True,
-        error_messages={"unique": _("Another key account already has this customer number.")},
-    )
+    # Unique regardless of case (a constraint on its lower case, below); stored trimmed.
+    customer_number = models.CharField(_("customer number"), max_length=40)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices, default=Tier.KEY)
     owner = models.ForeignKey(
@@ -135,6 +148,11 @@ class KeyAccount(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(parent=models.F("pk")), name="keyaccount_not_own_parent"
+            ),
+            models.UniqueConstraint(
+                Lower("customer_number"),
+                name="keyaccount_customer_number_unique",
+                violation_error_message=CUSTOMER_NUMBER_UNUSABLE,
             ),
         ]
         # Lists and the dashboard page through accounts by name, case-insensitively.

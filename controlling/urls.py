@@ -21,6 +21,7 @@ urlpatterns = [
     path("plans/<int:pk>/goals/<int:goal_pk>/rating/", plan.goal_rate, name="goal_rate"),
     path("deviations/", alerts.deviation_list, name="deviations"),
     path("deviations/<int:pk>/", alerts.deviation_detail, name="deviation_detail"),
+    path("deviations/<int:pk>/read/", alerts.deviation_read, name="deviation_read"),
     path("notifications/", alerts.notification_list, name="notifications"),
     path("notifications/read/", alerts.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", alerts.notification_read, name="notification_read"),

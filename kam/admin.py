@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role, User
+from .models import User
+from .services import user_role_apply
 
 
 @admin.register(User)
@@ -21,11 +22,26 @@ class UserAdmin(BaseUserAdmin):
         (_("Key account management"), {"fields": ["role", "first_name", "last_name", "email"]}),
     ]
 
-    def save_model(self, request, obj, form, change):
-        # The administrator role is what opens this admin site; keep the flag in step.
-        if obj.role == Role.ADMIN:
-            obj.is_staff = True
-        super().save_model(request, obj, form, change)
+    # Only a superuser hands out superuser, staff, groups and single permissions; the staff
+    # flag and the administrators' group follow the role (kam.services.user_role_apply).
+    superuser_fields = ["is_superuser", "is_staff", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.superuser_fields
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        # An administrator who could change a superuser's password could become one.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        # After the form's groups are saved, which would otherwise undo the role's group.
+        super().save_related(request, form, formsets, change)
+        user_role_apply(user=form.instance)
 
 
 class AdministratorsOnly:

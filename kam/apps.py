@@ -12,10 +12,11 @@ class KamConfig(AppConfig):
     unkept_models = ["TableVersion", "User.groups", "User.user_permissions"]
 
     def ready(self) -> None:
-        from . import kept
+        from . import kept, roles
 
         connection_created.connect(kept.connection_created_receiver)
         pre_migrate.connect(kept.pre_migrate_receiver)
         # Once per migrate (or flush), not once per app.
         post_migrate.connect(kept.post_migrate_receiver, sender=self)
+        post_migrate.connect(roles.post_migrate_receiver, sender=self)
         setting_changed.connect(kept.setting_changed_receiver)

@@ -26,6 +26,7 @@ from goals.models import (
     SwotItem,
 )
 from kam.models import Role, User
+from kam.services import user_role_apply
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -52,6 +53,18 @@ class LeadershipFactory(UserFactory):
 
 
 class AdminFactory(UserFactory):
+    """An administrator by role, not a superuser: the admin site opens through the group
+    "Administrators", which the role brings (kam.services.user_role_apply)."""
+
+    role = Role.ADMIN
+
+    @factory.post_generation
+    def role_access(self, create, extracted, **kwargs):
+        if create:
+            user_role_apply(user=self)
+
+
+class SuperuserFactory(UserFactory):
     role = Role.ADMIN
     is_staff = True
     is_superuser = True

@@ -14,9 +14,10 @@ from controlling import access as controlling_access
 from controlling.models import ActualImport, Deviation
 from goals import access as plan_access
 from goals.models import PlanStatus
+from kam import access as user_access
 from tests import factories
 
-MODULES = (account_access, plan_access, controlling_access)
+MODULES = (account_access, plan_access, controlling_access, user_access)
 ROLES = ("manager", "leadership", "administrator", "leading_administrator")
 
 
@@ -81,6 +82,14 @@ def test_every_role_predicate_follows_the_table(users, role):
     assert plan_access.can_import_selling_positions(user) is (role in WRITERS)
     assert controlling_access.can_import_actuals(user) is (role in WRITERS)
     assert controlling_access.can_oversee_runs(user) is (role in ALL_SEEING)
+    assert user_access.can_manage_users(user) is (
+        role in {"administrator", "leading_administrator"}
+    )
+    manager = users["manager"]
+    superuser = factories.SuperuserFactory(username="root")
+    assert user_access.can_change_user(user, manager) is user_access.can_manage_users(user)
+    # The leading administrator of this table is a superuser; the administrator is not.
+    assert user_access.can_change_user(user, superuser) is (role == "leading_administrator")
 
 
 @pytest.mark.parametrize("role", ROLES)

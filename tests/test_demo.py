@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 from django.test import TestCase
+from django.urls import reverse
 
 from accounts.models import (
     AccountTeamMember,
@@ -247,3 +248,10 @@ def test_the_demo_run_leaves_goals_in_every_status_and_an_open_deviation(db):
     )
     assert deviation.is_open
     assert deviation.comments.get().author.username == "ben"
+
+
+def test_the_demo_administrator_opens_the_admin_without_being_a_superuser(client, db):
+    load_demo()
+    assert client.login(username="admin", password="demo")
+    assert not User.objects.get(username="admin").is_superuser
+    assert client.get(reverse("admin:goals_kpidefinition_changelist")).status_code == 200

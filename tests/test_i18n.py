@@ -97,8 +97,8 @@ def test_validation_message_in_german(german, owner, account):
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Diese Kundennummer ist bereits einem anderen Key Account zugeordnet." in html
-    assert "Another key account already has this customer number." not in html
+    assert "Diese Kundennummer kann nicht verwendet werden." in html
+    assert "This customer number cannot be used." not in html
 
 
 def test_reminder_mail_in_german():
@@ -299,3 +299,14 @@ def test_mail_templates_are_in_catalogue(po_entries):
     assert "Hello %(name)s," in msgids
     assert "%(counter)s key account contact is overdue" in msgids
     assert "last contact %(date)s, interval %(days)s days" in msgids
+
+
+def test_the_user_pages_and_the_password_reset_in_german(german, administrator):
+    german.force_login(administrator)
+    html = german.get(reverse("users:list")).content.decode()
+    assert "Neuer Benutzer" in html and "Alle Rollen" in html
+    html = german.get(reverse("users:edit", args=[administrator.pk])).content.decode()
+    assert "E-Mail zum Zurücksetzen des Passworts senden" in html
+    german.logout()
+    german.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"  # logging out empties the jar
+    assert "Passwort vergessen?" in german.get(reverse("password_reset")).content.decode()

@@ -85,3 +85,10 @@ def unread_count(user: User, up_to: int) -> int:
     """The user's unread notifications, or `up_to` when there are as many or more."""
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     return unread.order_by()[:up_to].count()
+
+
+def unread_about(*, user: User, deviation: Deviation) -> int:
+    """How many of the user's notifications about this deviation are unread."""
+    return Notification.objects.filter(
+        recipient=user, deviation=deviation, read_at__isnull=True
+    ).count()

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import KeyAccount
+from accounts.models import KeyAccount, customer_number_key
 from controlling.access import can_roll_back_import
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
 from controlling.services.actuals import CENT, MAX_ACTUAL
@@ -137,9 +137,9 @@ def actuals_import_check(*, parsed: ParseResult, user: User) -> ImportCheck:
     """
     errors = list(parsed.errors)
     accounts = {
-        account.customer_number: account.pk
-        for account in KeyAccount.objects.editable_by(user).filter(
-            customer_number__in={row.customer_number for row in parsed.rows}
+        customer_number_key(account.customer_number): account.pk
+        for account in KeyAccount.objects.editable_by(user).with_customer_numbers(
+            row.customer_number for row in parsed.rows
         )
     }
     kpis = {
@@ -149,7 +149,7 @@ def actuals_import_check(*, parsed: ParseResult, user: User) -> ImportCheck:
     rows: list[ImportRow] = []
     seen: dict[tuple[int, int, datetime.date], int] = {}
     for row in parsed.rows:
-        account_id = accounts.get(row.customer_number)
+        account_id = accounts.get(customer_number_key(row.customer_number))
         kpi = kpis.get(row.kpi_code)
         row_errors = []
         if account_id is None:

@@ -40,7 +40,8 @@ def deviation_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def deviation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The deviation, its goal's figures and the comments; POST adds a comment (the account
-    team and administrators). Opening it marks the user's notifications about it read."""
+    team and administrators). Opening it writes nothing: the user's notifications about it are
+    marked read by a button here (`deviation_read`) or by opening it from the notifications."""
     deviation = get_deviation_for_user(request.user, pk)
     commentable = can_comment(request.user, deviation)
     form = CommentForm(request.POST or None)
@@ -57,8 +58,6 @@ def deviation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Comment saved."))
                 return redirect(deviation)
-    else:
-        alerts.notifications_mark_read(user=request.user, deviation=deviation)
     plan = deviation.goal.plan
     context = {
         "deviation": deviation,
@@ -70,8 +69,18 @@ def deviation_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "form": form if commentable else None,
         "can_add_measure": can_record_progress(request.user, plan),
         "now": timezone.now(),
+        "unread_here": alert_lists.unread_about(user=request.user, deviation=deviation),
     }
     return render(request, "controlling/deviation_detail.html", context)
+
+
+@login_required
+@require_POST
+def deviation_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Mark the user's notifications about this deviation read (a button on its page)."""
+    deviation = get_deviation_for_user(request.user, pk)
+    alerts.notifications_mark_read(user=request.user, deviation=deviation)
+    return redirect(deviation)
 
 
 @login_required

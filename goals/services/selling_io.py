@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import KeyAccount, Site
+from accounts.models import KeyAccount, Site, customer_number_key
 from kam.tabular import (
     NumberError,
     RowError,
@@ -219,10 +219,8 @@ def selling_positions_import(
     present = [c for c in EDITABLE if c in positions_in_header]
     numbers = {cell_text(cell(row, "customer_number")) for _n, row in body}
     accounts = {
-        a.customer_number: a
-        for a in KeyAccount.objects.editable_by(user)
-        .not_archived()
-        .filter(customer_number__in=numbers)
+        customer_number_key(a.customer_number): a
+        for a in KeyAccount.objects.editable_by(user).not_archived().with_customer_numbers(numbers)
     }
     sites = {
         (s.account_id, s.name.strip().casefold()): s
@@ -243,7 +241,7 @@ def selling_positions_import(
     for number, raw in body:
         errors: list[str] = []
         customer_number = cell_text(cell(raw, "customer_number"))
-        account = accounts.get(customer_number)
+        account = accounts.get(customer_number_key(customer_number))
         if account is None:
             errors.append(
                 _("Unknown customer number “%(number)s”, or an account you may not edit.")

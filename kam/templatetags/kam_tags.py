@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from kam.access import can_manage_users
 from kam.numbers import grouped
 
 register = template.Library()
@@ -87,3 +88,8 @@ def chart_rows(table) -> str:
 def number(value, decimals: int = 0) -> str:
     """`floatformat:"<decimals>g"` at a fraction of its cost (kam.numbers.grouped)."""
     return grouped(value, decimals)
+
+
+@register.filter(name="can_manage_users")
+def can_manage_users_filter(user) -> bool:
+    return can_manage_users(user)

@@ -11,6 +11,7 @@ from accounts.forms import (
 )
 from accounts.models import AccountStatus, KeyAccount
 from tests import factories
+from tests.accounts.test_models import account_form_data
 
 
 def new_account_data(**changes) -> dict:
@@ -175,9 +176,7 @@ def test_a_customer_number_differing_only_by_spaces_is_a_duplicate(account, owne
     )
 
     assert not form.is_valid()
-    assert form.errors["customer_number"] == [
-        "Another key account already has this customer number."
-    ]
+    assert form.errors["customer_number"] == ["This customer number cannot be used."]
     assert KeyAccount.objects.count() == 1
 
 
@@ -368,6 +367,42 @@ def test_a_site_keeps_its_own_name_when_edited(account):
         data={"name": "Bremen plant", "city": "Bremen-Nord", "country": "DE"},
         instance=site,
         account=account,
+    )
+
+    assert form.is_valid(), form.errors
+
+
+# The customer number: no existence oracle, unique regardless of case
+
+
+def test_a_customer_number_differing_only_by_case_is_a_duplicate(account, owner):
+    form = KeyAccountForm(
+        data=new_account_data(customer_number=f" {account.customer_number.lower()} "), user=owner
+    )
+
+    assert not form.is_valid()
+    assert form.errors["customer_number"] == ["This customer number cannot be used."]
+
+
+def test_the_number_of_an_invisible_account_is_refused_with_the_words_of_any_other(account, owner):
+    factories.KeyAccountFactory(owner=owner, customer_number="K-VISIBLE")
+    factories.KeyAccountFactory(owner=factories.UserFactory(), customer_number="K-HIDDEN")
+    assert not KeyAccount.objects.visible_to(owner).filter(customer_number="K-HIDDEN").exists()
+
+    errors = {}
+    for number in ["K-VISIBLE", "k-hidden"]:
+        form = KeyAccountForm(data=new_account_data(customer_number=number), user=owner)
+        assert not form.is_valid()
+        errors[number] = form.errors["customer_number"]
+
+    assert errors["K-VISIBLE"] == errors["k-hidden"] == ["This customer number cannot be used."]
+
+
+def test_an_account_keeps_its_own_customer_number_in_another_case(account, owner):
+    form = KeyAccountForm(
+        data=account_form_data(account, customer_number=account.customer_number.lower()),
+        instance=account,
+        user=owner,
     )
 
     assert form.is_valid(), form.errors

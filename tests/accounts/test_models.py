@@ -1,8 +1,10 @@
 """Invariants of one row: database constraints, model validation, derived contact state."""
 
+import importlib
 from datetime import date, timedelta
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,9 +51,7 @@ def test_it_rejects_a_duplicate_customer_number_in_the_form(owner):
     )
 
     assert not form.is_valid()
-    assert form.errors["customer_number"] == [
-        "Another key account already has this customer number."
-    ]
+    assert form.errors["customer_number"] == ["This customer number cannot be used."]
 
 
 def test_it_rejects_a_duplicate_customer_number_in_the_database(owner):
@@ -333,3 +333,40 @@ def test_the_overdue_flag_reads_the_annotated_last_contact(account, days_since_c
     annotated = Stakeholder.objects.with_last_contact().get(pk=stakeholder.pk)
 
     assert annotated.is_contact_overdue is overdue
+
+
+def test_the_database_refuses_a_customer_number_differing_only_by_case(owner):
+    factories.KeyAccountFactory(owner=owner, customer_number="K-4711")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.KeyAccountFactory(owner=owner, customer_number="k-4711")
+
+
+def test_accounts_are_found_by_customer_number_trimmed_and_regardless_of_case(owner):
+    account = factories.KeyAccountFactory(owner=owner, customer_number="K-4711")
+    factories.KeyAccountFactory(owner=owner, customer_number="K-4712")
+
+    assert list(KeyAccount.objects.with_customer_numbers([" k-4711 "])) == [account]
+
+
+def _customer_number_migration():
+    return importlib.import_module("accounts.migrations.0004_customer_number_case_insensitive")
+
+
+def test_the_migration_trims_stored_customer_numbers(owner):
+    account = factories.KeyAccountFactory(owner=owner, customer_number="K-1")
+    KeyAccount.objects.filter(pk=account.pk).update(customer_number="  K-1 ")
+
+    _customer_number_migration().trim_and_check(apps, None)
+
+    account.refresh_from_db()
+    assert account.customer_number == "K-1"
+
+
+def test_the_migration_stops_naming_numbers_that_differ_only_in_case_or_spaces(owner):
+    first = factories.KeyAccountFactory(owner=owner, customer_number="K-1")
+    second = factories.KeyAccountFactory(owner=owner, customer_number="K-2")
+    KeyAccount.objects.filter(pk=second.pk).update(customer_number="k-1 ")
+
+    with pytest.raises(RuntimeError, match=rf"'K-1' \(id {first.pk}\) and 'k-1 '"):
+        _customer_number_migration().trim_and_check(apps, None)

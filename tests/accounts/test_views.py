@@ -304,8 +304,26 @@ def test_an_invalid_account_is_shown_again_with_errors(client, owner, account):
     )
 
     assert response.status_code == 200
-    assert "Another key account already has this customer number." in response.content.decode()
+    assert "This customer number cannot be used." in response.content.decode()
     assert KeyAccount.objects.count() == 1
+
+
+def test_the_number_of_an_account_the_user_cannot_see_gets_the_same_answer(
+    client, outsider, account
+):
+    client.force_login(outsider)
+    hidden = client.post(
+        reverse("accounts:create"), account_data(customer_number=f" {account.customer_number} ")
+    )
+    own = factories.KeyAccountFactory(owner=outsider)
+    visible = client.post(
+        reverse("accounts:create"), account_data(customer_number=own.customer_number)
+    )
+
+    assert hidden.context["form"].errors == visible.context["form"].errors
+    assert hidden.context["form"].errors["customer_number"] == [
+        "This customer number cannot be used."
+    ]
 
 
 def test_the_owner_edits_an_account(client, owner, account):

@@ -672,11 +672,47 @@ def test_leadership_gets_no_countermeasure_link(client, deviation, leadership):
     assert reverse("goals:countermeasure_create", args=[deviation.goal.plan_id]) not in page
 
 
-def test_opening_a_deviation_marks_the_viewers_notifications_about_it_read(
-    client, deviation, owner
+def test_opening_a_deviation_leaves_the_viewers_notifications_unread(client, deviation, owner):
+    client.force_login(owner)
+    page = client.get(detail_url(deviation))
+    assert Notification.objects.get(recipient=owner).read_at is None
+    assert reverse("controlling:deviation_read", args=[deviation.pk]) in page.content.decode()
+
+
+def test_the_button_on_the_deviation_page_marks_the_viewers_notifications_about_it_read(
+    client, deviation, owner, team_member
 ):
     client.force_login(owner)
-    client.get(detail_url(deviation))
+    response = client.post(reverse("controlling:deviation_read", args=[deviation.pk]))
+    assert response.status_code == 302
+    assert response.url == detail_url(deviation)
+    assert Notification.objects.get(recipient=owner).read_at is not None
+    page = client.get(detail_url(deviation)).content.decode()
+    assert reverse("controlling:deviation_read", args=[deviation.pk]) not in page
+
+
+def test_marking_a_deviation_read_refuses_get_and_invisible_deviations(
+    client, deviation, owner, outsider
+):
+    target = reverse("controlling:deviation_read", args=[deviation.pk])
+    client.force_login(owner)
+    assert client.get(target).status_code == 405
+    client.force_login(outsider)
+    assert client.post(target).status_code == 404
+    assert Notification.objects.get(recipient=owner).read_at is None
+
+
+def test_opening_a_deviation_from_the_notifications_marks_it_read_by_post(client, deviation, owner):
+    client.force_login(owner)
+    notification = Notification.objects.get(recipient=owner)
+    listing = client.get(reverse("controlling:notifications")).content.decode()
+    assert f'name="next" value="{detail_url(deviation)}"' in listing
+    assert Notification.objects.get(recipient=owner).read_at is None
+    response = client.post(
+        reverse("controlling:notification_read", args=[notification.pk]),
+        {"next": detail_url(deviation)},
+    )
+    assert response.url == detail_url(deviation)
     assert Notification.objects.get(recipient=owner).read_at is not None
 
 
@@ -903,17 +939,18 @@ URLS = [
     ("deviations", "get"),
     ("deviation_detail", "get"),
     ("deviation_detail", "post"),
+    ("deviation_read", "post"),
     ("notifications", "get"),
     ("notifications_read_all", "post"),
     ("notification_read", "post"),
 ]
 EXPECTED = {
     # persona: answer per URLS entry; the notification is the owner's
-    "owner": [200, 200, 302, 200, 302, 302],
-    "team_member": [200, 200, 302, 200, 302, 404],
-    "administrator": [200, 200, 302, 200, 302, 404],
-    "leadership": [200, 200, 403, 200, 302, 404],
-    "outsider": [200, 404, 404, 200, 302, 404],
+    "owner": [200, 200, 302, 302, 200, 302, 302],
+    "team_member": [200, 200, 302, 302, 200, 302, 404],
+    "administrator": [200, 200, 302, 302, 200, 302, 404],
+    "leadership": [200, 200, 403, 302, 200, 302, 404],
+    "outsider": [200, 404, 404, 404, 200, 302, 404],
     "anonymous": [access.LOGIN] * len(URLS),
 }
 
@@ -921,6 +958,7 @@ EXPECTED = {
 def request_url(client, name: str, method: str, deviation):
     args = {
         "deviation_detail": [deviation.pk],
+        "deviation_read": [deviation.pk],
         "notification_read": [Notification.objects.get(deviation=deviation).pk],
     }.get(name, [])
     target = reverse(f"controlling:{name}", args=args)

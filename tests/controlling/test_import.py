@@ -465,3 +465,19 @@ def test_a_rolled_back_import_cannot_be_rolled_back_again(client, owners_import,
     response = client.post(rollback, follow=True)
     assert b"already been rolled back" in response.content
     assert ActualImportChange.objects.count() == 2
+
+
+def test_customer_numbers_match_trimmed_and_regardless_of_case(account, owner, revenue):
+    account.customer_number = "K-10002"
+    account.save()
+    content = csv_bytes(
+        [
+            "customer_number|kpi|month|value",
+            " k-10002 |revenue|2027-04|100",
+            "K-10002|revenue|2027-05|200",
+        ]
+    )
+    result = check(content, owner)
+    assert result.errors == []
+    apply(content, owner)
+    assert values(account) == {APR: D("100.00"), MAY: D("200.00")}

@@ -71,7 +71,8 @@ def test_a_manager_reads_plan_against_actual_and_answers_an_alert(
 
     expect(page.locator("#unread-count")).to_have_text("1")
     page.locator("#notifications-link").click()
-    page.get_by_role("link", name="Open the deviation").click()
+    # A button: opening it from the notifications marks it read (a POST).
+    page.get_by_role("button", name="Open the deviation").click()
     expect(page.locator("#deviation-state")).to_have_text("Open")
     page.get_by_label("Comment").fill("Customer shifted the February call-offs to March.")
     page.get_by_role("button", name="Add comment").click()

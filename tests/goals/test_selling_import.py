@@ -364,3 +364,9 @@ def test_the_page_refuses_files_over_5_mb(client, owner, account, world):
     response = post_file(client, HEADER + "\n" + "K-1,,gear_motors,sold\n" * 250_000)
     assert "The file is larger than 5 MB." in response.content.decode()
     assert not SellingPosition.objects.exists()
+
+
+def test_customer_numbers_match_trimmed_and_regardless_of_case(owner, account, world):
+    result = run(owner, "customer_number,site,offering_code,stage\n  k-1 ,,gear_motors,offered\n")
+    assert result.errors == []
+    assert SellingPosition.objects.get().account == account

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string, module_has_submodule
 
 from kam.models import Role
+from kam.services import user_role_apply
 
 DEMO_PASSWORD = "demo"
 
@@ -51,11 +52,12 @@ class Command(BaseCommand):
                     "email": f"{username}@example.com",
                     "role": role,
                     "language": language,
-                    "is_staff": role == Role.ADMIN,
-                    "is_superuser": role == Role.ADMIN,
+                    # The administrator is one by role, through the group (kam.roles).
+                    "is_superuser": False,
                 },
             )
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+            user_role_apply(user=user)
             users[username] = user
         return users
