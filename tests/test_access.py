@@ -81,6 +81,7 @@ def test_every_role_predicate_follows_the_table(users, role):
     assert plan_access.can_import_selling_positions(user) is (role in WRITERS)
     assert controlling_access.can_import_actuals(user) is (role in WRITERS)
     assert controlling_access.can_oversee_runs(user) is (role in ALL_SEEING)
+    assert account_access.can_read_audit(user) is (role in ALL_SEEING)
 
 
 @pytest.mark.parametrize("role", ROLES)
