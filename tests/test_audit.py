@@ -416,3 +416,38 @@ def test_the_audit_page_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(30):
         response = client.get(reverse("audit:list"))
     assert response.status_code == 200
+
+
+def test_the_history_speaks_german(client, settings, owner, account):
+    kpi = factories.revenue_kpi()
+    rows = [ImportRow(row_number=2, account_id=account.pk, kpi_id=kpi.pk, month=APR, value=D("5"))]
+    actual_import = actuals_import_apply(file_name="erp.csv", rows=rows, user=owner)
+    edit(factories.SiteFactory(account=account, name="Linz"), owner, city="Wels")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    client.force_login(owner)
+
+    page = client.get(reverse("accounts:history", args=[account.pk])).content.decode()
+
+    assert "Änderungen" in page
+    assert f"Import {actual_import.pk} (erp.csv): 1 Istwert" in page
+    assert "Standort „Linz“" in page
+
+
+def test_an_import_of_selling_positions_is_one_entry(owner, account):
+    from goals.services.selling_io import COLUMNS, selling_positions_import
+
+    account.customer_number = "K-1"
+    account.save()
+    factories.OfferingFactory(code="gear_motors")
+    factories.OfferingFactory(code="couplings")
+    lines = [";".join(COLUMNS), "K-1;;gear_motors;sold;;;;0;;;", "K-1;;couplings;sold;;;;0;;;"]
+    result = selling_positions_import(
+        name="positions.csv", content="\n".join(lines).encode(), user=owner
+    )
+    assert result.written
+
+    found = entries(keys=["goals.sellingposition"])
+
+    assert [(e.action, e.user, e.count, e.object_label) for e in found] == [
+        ("batch", owner, 2, "Import of selling positions (positions.csv): 2 positions")
+    ]

@@ -1,8 +1,9 @@
 """What goals audits (kam.audit): plans and their parts, selling positions, and what
 administrators configure (KPIs, goal templates and their sets, the strategic frame)."""
 
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kam.audit import AuditSource, short
 
@@ -59,6 +60,7 @@ def audit_sources() -> list[AuditSource]:
             _position_label,
             account="account_id",
             related=("offering", "site"),
+            batch=_position_batch_label,
         ),
         AuditSource(
             "goals.kpidefinition",
@@ -97,3 +99,15 @@ def _position_label(record) -> str:
         return _("Selling position “%(offering)s” (whole account)") % {"offering": offering}
     site = record.site.name if record.site is not None else f"#{record.site_id}"
     return _("Selling position “%(offering)s” at %(site)s") % {"offering": offering, "site": site}
+
+
+def _position_batch_label(reason: str, count: int) -> str:
+    """The positions of one import (goals.services.selling_io.import_reason)."""
+    return ngettext(
+        "Import of selling positions (%(file)s): %(count)s position",
+        "Import of selling positions (%(file)s): %(count)s positions",
+        count,
+    ) % {
+        "file": reason.removeprefix("selling positions import: "),
+        "count": number_format(count, force_grouping=True),
+    }
