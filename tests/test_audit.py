@@ -451,3 +451,15 @@ def test_an_import_of_selling_positions_is_one_entry(owner, account):
     assert [(e.action, e.user, e.count, e.object_label) for e in found] == [
         ("batch", owner, 2, "Import of selling positions (positions.csv): 2 positions")
     ]
+
+
+def test_configuration_shows_its_history_on_its_admin_page(client, administrator):
+    kpi = factories.revenue_kpi()
+    edit(kpi, administrator, name_en="Net revenue")
+    client.force_login(administrator)
+
+    page = client.get(reverse("admin:goals_kpidefinition_history", args=[kpi.pk]))
+
+    record = kpi.history.latest()
+    assert page.status_code == 200
+    assert f"history/{record.history_id}/" in page.content.decode()
