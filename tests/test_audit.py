@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from controlling.models import Actual, ControllingRun, RunKind, Threshold
 from controlling.services import runs
@@ -22,7 +22,8 @@ JUN = datetime.date(2027, 6, 1)
 
 
 def entries(**filters) -> list[audit.AuditEntry]:
-    return audit.audit_entries(list(audit.audit_rows(**filters)))
+    with translation.override("en"):  # a request in German before leaves German active
+        return audit.audit_entries(list(audit.audit_rows(**filters)))
 
 
 def only_change(entry: audit.AuditEntry) -> tuple[str, str, str]:
