@@ -58,3 +58,10 @@ def can_hand_over_account(user) -> bool:
     """Choose an account's owner (key account manager): administrators only; a manager
     creates accounts for themselves."""
     return user.is_administrator
+
+
+def can_read_audit(user) -> bool:
+    """Read the audit page, every change of every audited object: leadership and
+    administrators, who see every account anyway. An account's own history tab follows the
+    account's visibility."""
+    return user.sees_all_accounts

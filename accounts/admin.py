@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     AccountTeamMember,
@@ -30,7 +31,7 @@ class MarketStageInline(admin.TabularInline):
 
 
 @admin.register(KeyAccount)
-class KeyAccountAdmin(admin.ModelAdmin):
+class KeyAccountAdmin(SimpleHistoryAdmin):
     list_display = ["name", "customer_number", "tier", "owner", "country", "status"]
     list_filter = ["tier", "status", "country"]
     search_fields = ["name", "customer_number"]
@@ -49,7 +50,7 @@ class KeyAccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Stakeholder)
-class StakeholderAdmin(admin.ModelAdmin):
+class StakeholderAdmin(SimpleHistoryAdmin):
     list_display = ["name", "account", "buying_role", "influence", "attitude"]
     list_filter = ["buying_role", "attitude", "interaction_level"]
     search_fields = ["name", "account__name"]
@@ -58,7 +59,7 @@ class StakeholderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(SimpleHistoryAdmin):
     list_display = ["date", "kind", "account", "author"]
     list_filter = ["kind"]
     date_hierarchy = "date"

@@ -16,3 +16,9 @@ class AccountsConfig(AppConfig):
         "PortfolioScoring",
         "PortfolioScore",
     ]
+
+    def ready(self) -> None:
+        from accounts.selectors import audit_sources
+        from kam import audit
+
+        audit.register(*audit_sources())

@@ -2,9 +2,11 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from kam import audit
 from kam.models import Role
 from kam.widgets import FastSelect
 
@@ -107,3 +109,48 @@ class PortfolioFilter(django_filters.FilterSet):
         self.filters["country"].extra["choices"] = sorted(
             ((code, countries.name(code)) for code in codes), key=lambda c: c[1]
         )
+
+
+class AuditFilterForm(FilterForm):
+    """The audit page's filters: kind of object, who, from and until which day, account."""
+
+    kind = forms.ChoiceField(label=_("Kind of object"), required=False)
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("last_name", "first_name", "username"),
+        label=_("Changed by"),
+        required=False,
+        empty_label=_("All"),
+    )
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    account = forms.ModelChoiceField(
+        queryset=KeyAccount.objects.order_by("name"),
+        label=_("Key account"),
+        required=False,
+        empty_label=_("All"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("All"))] + [
+            (source.key, capfirst(source.title)) for source in audit.sources()
+        ]
+        self.fields["kind"].choices = choices
+        self.fields["kind"].widget.choices = choices
+
+    def filters(self) -> dict:
+        """The keyword arguments of `kam.audit.audit_rows` for the valid filters."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "keys": [data["kind"]] if data.get("kind") else None,
+            "user_id": data["user"].pk if data.get("user") else None,
+            "account_id": data["account"].pk if data.get("account") else None,
+            "since": data.get("since"),
+            "until": data.get("until"),
+        }

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 from kam.models import name_in_language
 
@@ -133,6 +134,8 @@ class KeyAccount(models.Model):
 
     objects = KeyAccountQuerySet.as_manager()
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         verbose_name = _("key account")
         verbose_name_plural = _("key accounts")
@@ -199,6 +202,8 @@ class AccountTeamMember(models.Model):
     )
     role = models.CharField(_("role on the team"), max_length=20, choices=TeamRole.choices)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("account team member")
         verbose_name_plural = _("account team")
@@ -225,6 +230,8 @@ class Site(models.Model):
     city = models.CharField(_("city"), max_length=120, blank=True)
     region = models.CharField(_("region"), max_length=120, blank=True)
     country = CountryField(_("country"))
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("customer site")
@@ -316,6 +323,8 @@ class Stakeholder(models.Model):
 
     objects = StakeholderQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("stakeholder")
         verbose_name_plural = _("stakeholders")
@@ -382,6 +391,8 @@ class Interaction(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
@@ -408,6 +419,8 @@ class MarketStage(models.Model):
         blank=True,
         help_text=_("How we market to this stage so it asks the key account for our products."),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("downstream market stage")

@@ -7,18 +7,24 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
+from kam.audit import AuditSource
 from kam.models import User
 
 from .models import (
+    AccountTeamMember,
     Attitude,
     Interaction,
     KeyAccount,
+    MarketStage,
     PortfolioCriterion,
     PortfolioQuadrant,
     PortfolioScore,
     PortfolioScoring,
+    Site,
     Stakeholder,
 )
 
@@ -186,3 +192,49 @@ def portfolio_matrix(*, accounts: QuerySet[KeyAccount]) -> PortfolioMatrix:
 
 def _placed(account: KeyAccount) -> bool:
     return account.attractiveness is not None and account.relative_strength is not None
+
+
+# --- the audit history (kam.audit) ----------------------------------------------------------
+
+
+def audit_sources() -> list[AuditSource]:
+    """What accounts audits: the account and everything a user changes on it."""
+    return [
+        AuditSource(
+            "accounts.keyaccount",
+            KeyAccount,
+            lambda record: _("Key account “%(name)s”") % {"name": record.name},
+            account="id",
+        ),
+        AuditSource(
+            "accounts.accountteammember",
+            AccountTeamMember,
+            lambda record: _("Team member %(user)s") % {"user": record.user or "–"},
+            account="account_id",
+            related=("user",),
+        ),
+        AuditSource(
+            "accounts.site",
+            Site,
+            lambda record: _("Site “%(name)s”") % {"name": record.name},
+            account="account_id",
+        ),
+        AuditSource(
+            "accounts.stakeholder",
+            Stakeholder,
+            lambda record: _("Stakeholder “%(name)s”") % {"name": record.name},
+            account="account_id",
+        ),
+        AuditSource(
+            "accounts.interaction",
+            Interaction,
+            lambda record: _("Interaction of %(date)s") % {"date": date_format(record.date)},
+            account="account_id",
+        ),
+        AuditSource(
+            "accounts.marketstage",
+            MarketStage,
+            lambda record: _("Market stage “%(name)s”") % {"name": record.name},
+            account="account_id",
+        ),
+    ]

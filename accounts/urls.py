@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/interactions/", views.interactions, name="interactions"),
     path("<int:pk>/market-stages/", views.market_stages, name="market_stages"),
     path("<int:pk>/portfolio-scoring/", views.scoring, name="scoring"),
+    path("<int:pk>/history/", views.account_history, name="history"),
 ]
 
 # /<pk>/sites/new/, /<pk>/sites/<id>/edit/, /<pk>/sites/<id>/delete/ and likewise for the rest.

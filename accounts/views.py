@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
+from kam.audit import audit_entries, audit_rows
 from kam.concurrency import StaleEdit, form_save, refuse
 from kam.http import AuthenticatedRequest
 
@@ -20,11 +21,12 @@ from .access import (
     can_create_account,
     can_edit_account,
     can_manage_team,
+    can_read_audit,
     get_account_for_user,
     get_rw_account_for_user,
 )
 from .charts import portfolio_chart
-from .filters import KeyAccountFilter, PortfolioFilter
+from .filters import AuditFilterForm, KeyAccountFilter, PortfolioFilter
 from .forms import (
     InteractionForm,
     KeyAccountForm,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
 
 
 def account_context(request: AuthenticatedRequest, account: KeyAccount, tab: str, **extra) -> dict:
@@ -381,3 +384,29 @@ def child_delete(request: AuthenticatedRequest, pk: int, kind: str, child_pk: in
     get_object_or_404(getattr(account, child.related_name), pk=child_pk).delete()
     messages.success(request, child.deleted)
     return redirect(f"accounts:{child.tab}", pk=account.pk)
+
+
+@login_required
+def account_history(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Who changed what of the account and everything on it, for whoever sees the account."""
+    account = get_account_for_user(request.user, pk)
+    page = Paginator(audit_rows(account_id=account.pk), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = account_context(
+        request, account, "history", page=page, entries=audit_entries(list(page.object_list))
+    )
+    return render(request, "accounts/history.html", context)
+
+
+@login_required
+def audit(request: AuthenticatedRequest) -> HttpResponse:
+    """Every change of every audited object, filtered: leadership and administrators."""
+    if not can_read_audit(request.user):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    page = Paginator(audit_rows(**form.filters()), AUDIT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    context = {"form": form, "page": page, "entries": audit_entries(list(page.object_list))}
+    return render(request, "accounts/audit.html", context)

@@ -28,7 +28,7 @@ class ActualAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(admin.ModelAdmin):
+class ThresholdAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "kpi", "at_risk_percent", "off_track_percent"]
     list_select_related = ["kpi"]
 

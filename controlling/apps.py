@@ -24,8 +24,12 @@ class ControllingConfig(AppConfig):
     ]
 
     def ready(self) -> None:
+        from controlling.selectors.audit import audit_sources
         from controlling.services import alerts, runs
         from goals.signals import figures_changed, measures_changed
+        from kam import audit
+
+        audit.register(*audit_sources())
 
         # goals announces changed plan figures without importing controlling.
         figures_changed.connect(runs.figures_changed_receiver, dispatch_uid="controlling.runs")

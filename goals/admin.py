@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .forms.selling import SellingPositionForm
 from .models import (
@@ -24,7 +25,7 @@ from .services.selling import (
 
 
 @admin.register(KPIDefinition)
-class KPIDefinitionAdmin(admin.ModelAdmin):
+class KPIDefinitionAdmin(SimpleHistoryAdmin):
     list_display = [
         "code",
         "name_en",
@@ -80,7 +81,7 @@ class GoalTemplateInline(admin.StackedInline):
 
 
 @admin.register(GoalTemplateSet)
-class GoalTemplateSetAdmin(admin.ModelAdmin):
+class GoalTemplateSetAdmin(SimpleHistoryAdmin):
     list_display = ["name", "tier", "active"]
     list_filter = ["tier", "active"]
     search_fields = ["name"]
@@ -88,7 +89,7 @@ class GoalTemplateSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(FrameRule)
-class FrameRuleAdmin(admin.ModelAdmin):
+class FrameRuleAdmin(SimpleHistoryAdmin):
     list_display = [
         "kind",
         "tier",
@@ -175,7 +176,7 @@ class SellingPositionAdminForm(forms.ModelForm):
 
 
 @admin.register(SellingPosition)
-class SellingPositionAdmin(admin.ModelAdmin):
+class SellingPositionAdmin(SimpleHistoryAdmin):
     """For corrections by administrators; managers work in the whitespace matrix."""
 
     form = SellingPositionAdminForm

@@ -21,3 +21,9 @@ class GoalsConfig(AppConfig):
         "Offering.components",
         "SellingPosition",
     ]
+
+    def ready(self) -> None:
+        from goals.selectors.audit import audit_sources
+        from kam import audit
+
+        audit.register(*audit_sources())

@@ -25,5 +25,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("plans/", include("goals.urls")),
     path("controlling/", include("controlling.urls")),
+    path("audit/", include("accounts.audit_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -90,6 +90,7 @@ def test_every_role_predicate_follows_the_table(users, role):
     assert user_access.can_change_user(user, manager) is user_access.can_manage_users(user)
     # The leading administrator of this table is a superuser; the administrator is not.
     assert user_access.can_change_user(user, superuser) is (role == "leading_administrator")
+    assert account_access.can_read_audit(user) is (role in ALL_SEEING)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class GoalStatus(models.TextChoices):
@@ -83,6 +84,8 @@ class Threshold(models.Model):
         _("off track from (percent short)"),
         help_text=_("Shortfall against the year-to-date plan above which a goal is off track."),
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("threshold")

@@ -49,6 +49,7 @@ def computed_actuals_refresh(
     account_ids: Iterable[int] | None,
     month: datetime.date,
     today: datetime.date | None = None,
+    reason: str | None = None,
 ) -> RefreshResult:
     """Write the computed actuals of these accounts (None: all) for one month.
 
@@ -56,7 +57,8 @@ def computed_actuals_refresh(
     coverage) removes an earlier computed actual instead, so a refresh always leaves what
     the data says now. The selling-dimension KPIs are a snapshot of the whitespace matrix,
     which has no history: they are written only for the current month (by `today`), and
-    past months keep the snapshot they had when that month was current.
+    past months keep the snapshot they had when that month was current. `reason` names the
+    run for the audit.
     """
     month = month.replace(day=1)
     today = today or timezone.localdate()
@@ -96,7 +98,7 @@ def computed_actuals_refresh(
                     values[account_id, kpi.pk] = Decimal(value).quantize(CENT)
     if not refreshed:
         return RefreshResult(0, 0, 0)
-    return _write(ids=ids, kpi_ids=refreshed, month=month, values=values)
+    return _write(ids=ids, kpi_ids=refreshed, month=month, values=values, reason=reason)
 
 
 def contact_coverage(*, account_ids: list[int], as_of: datetime.date) -> dict[int, Decimal]:
@@ -149,6 +151,7 @@ def _write(
     kpi_ids: set[int],
     month: datetime.date,
     values: dict[tuple[int, int], Decimal],
+    reason: str | None,
 ) -> RefreshResult:
     """Upsert `values` as computed actuals and delete computed actuals of the refreshed KPIs
     that have no value any more; unchanged rows are left alone, so a repeat writes nothing."""
@@ -172,5 +175,6 @@ def _write(
             user=None,
             now=timezone.now(),
             batch_size=BATCH,
+            reason=reason,
         )
     return RefreshResult(len(created), len(changed), len(stale))

@@ -16,7 +16,12 @@ from controlling.access import can_roll_back_import
 from controlling.models import Actual, ActualImport, ActualImportChange, ActualSource, ImportStatus
 from controlling.services.actuals import CENT, MAX_ACTUAL
 from controlling.services.runs import recompute_request
-from controlling.services.upsert import ActualKey, actuals_write
+from controlling.services.upsert import (
+    ActualKey,
+    actuals_write,
+    import_reason,
+    rollback_reason,
+)
 from goals.models import KPIDefinition
 from kam.models import User
 from kam.tabular import (
@@ -246,6 +251,7 @@ def actuals_import_apply(*, file_name: str, rows: list[ImportRow], user: User) -
             source=ActualSource.IMPORTED,
             user=user,
             now=timezone.now(),
+            reason=import_reason(import_id=actual_import.pk, file_name=actual_import.file_name),
         )
         ActualImportChange.objects.bulk_create(changes)
         recompute_request(
@@ -297,6 +303,7 @@ def actuals_import_rollback(*, actual_import: ActualImport, user: User) -> None:
             source=None,  # a restored value keeps its source
             user=user,
             now=now,
+            reason=rollback_reason(import_id=actual_import.pk, file_name=actual_import.file_name),
         )
         actual_import.status = ImportStatus.ROLLED_BACK
         actual_import.rolled_back_at = now

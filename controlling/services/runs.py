@@ -47,6 +47,7 @@ from controlling.models import (
     RunState,
 )
 from controlling.services import alerts, computed, engine, figures
+from controlling.services.upsert import run_reason
 from goals.models import Goal
 from kam.celery import task
 from kam.models import User
@@ -340,7 +341,9 @@ def _chunk_compute(chunk: ControllingRunChunk) -> tuple[int, int]:
             "account_id", "marked_at"
         ):
             marks[marked_at].append(account_id)
-        computed.computed_actuals_refresh(account_ids=ids, month=_this_month())
+        computed.computed_actuals_refresh(
+            account_ids=ids, month=_this_month(), reason=run_reason(run_id=chunk.run_id)
+        )
         goals = engine.compute_goals(account_ids=ids)
         alerts.alerts_raise(account_ids=ids)  # mails go out after this transaction commits
         figures.figures_refresh(account_ids=ids)

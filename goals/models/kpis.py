@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kam.models import name_in_language
 
@@ -115,6 +116,8 @@ class KPIDefinition(models.Model):
         _("active"), default=True, help_text=_("Inactive KPIs cannot be chosen for new goals.")
     )
     order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("KPI definition")

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kam.models import name_in_language
 
@@ -268,6 +269,8 @@ class SellingPosition(models.Model):
     # Set on the positions of a page by `goals.selectors.pipeline.with_dimensions`.
     dimension: int
     dimension_label: "StrOrPromise"
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("selling position")

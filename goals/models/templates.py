@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Tier
 
@@ -46,6 +47,8 @@ class GoalTemplateSet(models.Model):
     tier = models.CharField(_("tier"), max_length=20, choices=Tier.choices)
     active = models.BooleanField(_("active"), default=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("goal template set")
         verbose_name_plural = _("goal template sets")
@@ -83,6 +86,8 @@ class GoalTemplate(GoalShape):
         blank=True,
         help_text=_("Empty: the annual target is spread evenly."),
     )
+
+    history = HistoricalRecords()
 
     class Meta(GoalShape.Meta):
         verbose_name = _("goal template")
@@ -144,6 +149,8 @@ class FrameRule(models.Model):
     cost_cap = money_field(_("cost cap"), null=True, blank=True)
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("reason"), max_length=300, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("strategic frame rule")

@@ -1,16 +1,16 @@
 """Page reads for the approval workflow: the audit history and the approval queue."""
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import Max, Q, QuerySet
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import KeyAccount
+from kam.audit import HISTORY_ACTIONS, FieldChange, record_changes, resolve_changes, short
 from kam.models import User
 
 from ..models import AccountPlan, Goal, Measure, MonthlyTarget, PlanStatus, PlanTransition, SwotItem
@@ -18,13 +18,6 @@ from ..services.frame import Violation, frame_violations_for
 from ..services.workflow import WORKFLOW_CHANGE_REASON
 
 HISTORY_PAGE_SIZE = 50
-
-
-@dataclass
-class FieldChange:
-    label: str
-    old: str
-    new: str
 
 
 @dataclass
@@ -40,9 +33,6 @@ class HistoryEntry:
     transition: PlanTransition | None = None
     # Raw (field, old, new) before foreign keys are turned into names for the page.
     raw_changes: list[tuple[models.Field, object, object]] = field(default_factory=list)
-
-
-HISTORY_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 def plan_history(*, plan: AccountPlan) -> list[HistoryEntry]:
@@ -96,14 +86,7 @@ def _record_entry(record, previous, label) -> HistoryEntry | None:
     action = HISTORY_ACTIONS[record.history_type]
     raw_changes = []
     if action == "changed" and previous is not None:
-        # Links to other rows (linked goals, stakeholders) are left out of the diff: they
-        # would cost a query per record.
-        m2m = [f.name for f in record._history_m2m_fields]
-        delta = record.diff_against(previous, excluded_fields=m2m)
-        raw_changes = [
-            (record._meta.get_field(change.field), change.old, change.new)
-            for change in delta.changes
-        ]
+        raw_changes = record_changes(record, previous)
         if not raw_changes:
             return None
     return HistoryEntry(
@@ -117,40 +100,7 @@ def _record_entry(record, previous, label) -> HistoryEntry | None:
 
 def history_page_resolve(entries: Iterable[HistoryEntry]) -> None:
     """Fill in `changes` with readable values, naming foreign keys with one query per model."""
-    wanted: dict[type[models.Model], set] = defaultdict(set)
-    for entry in entries:
-        for model_field, old, new in entry.raw_changes:
-            if model_field.is_relation and model_field.related_model:
-                wanted[model_field.related_model].update(v for v in (old, new) if v is not None)
-    names = {
-        model: model._default_manager.in_bulk(list(pks)) for model, pks in wanted.items() if pks
-    }
-    for entry in entries:
-        entry.changes = [
-            FieldChange(
-                label=str(model_field.verbose_name),
-                old=_display(model_field, old, names),
-                new=_display(model_field, new, names),
-            )
-            for model_field, old, new in entry.raw_changes
-        ]
-
-
-def _display(model_field: models.Field, value, names) -> str:
-    if value is None or value == "":
-        return "–"
-    if model_field.is_relation and model_field.related_model:
-        related = names.get(model_field.related_model, {}).get(value)
-        return str(related) if related is not None else _("#%(id)s (deleted)") % {"id": value}
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value))
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, datetime.date):
-        return date_format(value)
-    if isinstance(model_field, models.DecimalField):
-        return number_format(value, use_l10n=True, force_grouping=True)
-    return str(value)
+    resolve_changes(entries)
 
 
 def _plan_label(record) -> str:
@@ -158,7 +108,7 @@ def _plan_label(record) -> str:
 
 
 def _swot_label(record) -> str:
-    return _("SWOT item “%(text)s”") % {"text": _short(record.text)}
+    return _("SWOT item “%(text)s”") % {"text": short(record.text)}
 
 
 def _goal_label(record) -> str:
@@ -174,10 +124,6 @@ def _target_label(record, goal_titles: dict[int, str]) -> str:
         "month": date_format(record.month, "M Y"),
         "goal": goal_titles.get(record.goal_id, f"#{record.goal_id}"),
     }
-
-
-def _short(text: str, length: int = 60) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 # --- the approval queue -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import KeyAccount, Site, customer_number_key
 from kam.tabular import (
@@ -325,7 +326,7 @@ def selling_positions_import(
     result.errors.sort(key=lambda e: e.row_number or 0)
     if result.errors:
         return result
-    return _apply(rows, result, dry_run=dry_run)
+    return _apply(rows, result, dry_run=dry_run, user=user, name=name)
 
 
 def _joint_development_errors(
@@ -358,7 +359,14 @@ def _joint_development_errors(
     return errors
 
 
-def _apply(rows: list[_Row], result: ImportResult, *, dry_run: bool) -> ImportResult:
+def import_reason(name: str) -> str:
+    """The change reason of an import's history rows: the audit shows them as one entry."""
+    return f"selling positions import: {name}"[:100]
+
+
+def _apply(
+    rows: list[_Row], result: ImportResult, *, dry_run: bool, user, name: str
+) -> ImportResult:
     new: list[SellingPosition] = []
     changed: list[SellingPosition] = []
     fields: set[str] = set()
@@ -381,9 +389,13 @@ def _apply(rows: list[_Row], result: ImportResult, *, dry_run: bool) -> ImportRe
         return result
     try:
         with transaction.atomic():
-            SellingPosition.objects.bulk_create(new, batch_size=500)
+            history = {"default_user": user, "default_change_reason": import_reason(name)}
+            if new:
+                bulk_create_with_history(new, SellingPosition, batch_size=500, **history)
             if changed:
-                SellingPosition.objects.bulk_update(changed, sorted(fields), batch_size=500)
+                bulk_update_with_history(
+                    changed, SellingPosition, sorted(fields), batch_size=500, **history
+                )
             _changed({r.account.pk for r in rows})
     except IntegrityError:
         # Someone saved one of these positions between the check and the write.

@@ -201,6 +201,7 @@ READS = [
     Endpoint("interactions", account_args),
     Endpoint("market_stages", account_args),
     Endpoint("scoring", account_args),
+    Endpoint("history", account_args),
 ]
 
 FORMS = [
