@@ -252,6 +252,6 @@ def test_the_demo_run_leaves_goals_in_every_status_and_an_open_deviation(db):
 
 def test_the_demo_administrator_opens_the_admin_without_being_a_superuser(client, db):
     load_demo()
-    assert client.login(username="admin", password="demo")
+    assert client.login(request=HttpRequest(), username="admin", password="demo")
     assert not User.objects.get(username="admin").is_superuser
     assert client.get(reverse("admin:goals_kpidefinition_changelist")).status_code == 200

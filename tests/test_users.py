@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 from django.urls import reverse
 
 from kam import services
@@ -127,7 +128,7 @@ def test_an_administrator_creates_a_user_who_gets_the_mail_to_choose_a_password(
         form_page.redirect_chain[-1][0],
         {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
-    assert client.login(username="newbie", password=NEW_PASSWORD)
+    assert client.login(request=HttpRequest(), username="newbie", password=NEW_PASSWORD)
 
 
 def test_a_duplicate_username_or_email_is_refused(client, administrator, subject):
@@ -192,7 +193,7 @@ def test_an_administrator_keeps_their_own_role(client, administrator):
 
 def test_a_deactivated_user_cannot_log_in_and_loses_their_session(client, administrator, subject):
     other = client.__class__()
-    assert other.login(username="subject", password=PASSWORD)
+    assert other.login(request=HttpRequest(), username="subject", password=PASSWORD)
     assert other.get(reverse("accounts:list")).status_code == 200
 
     client.force_login(administrator)
@@ -209,7 +210,7 @@ def test_a_deactivated_user_cannot_log_in_and_loses_their_session(client, admini
     client.post(reverse("users:reactivate", args=[subject.pk]))
     subject.refresh_from_db()
     assert subject.is_active
-    assert other.login(username="subject", password=PASSWORD)
+    assert other.login(request=HttpRequest(), username="subject", password=PASSWORD)
 
 
 def test_an_administrator_cannot_deactivate_themselves(client, administrator):
