@@ -1,4 +1,5 @@
-# `make run`: the app on http://127.0.0.1:8000 (SQLite, eager Celery, demo data).
+# `make run`: the app on http://127.0.0.1:8000 (SQLite, eager Celery, demo data); `make run
+# PORT=8080` serves it on another port.
 # `make test`: lint (ruff, import contracts, mypy), migration check and the whole suite. With
 # CI=true it runs against PostgreSQL and Redis and turns every skipped service test into a
 # failure.
@@ -10,6 +11,7 @@ BIN := $(VENV)/bin
 # A new stamp, so a new install, whenever the dependencies or their locked versions change.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 LOCK_VENV := .venv-lock
+PORT ?= 8000
 
 ifeq ($(CI),true)
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kam
@@ -28,8 +30,8 @@ $(STAMP):
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Open http://127.0.0.1:8000 and log in with one of the users above."
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Open http://127.0.0.1:$(PORT) and log in with one of the users above."
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
