@@ -2,6 +2,7 @@
 contacts, downstream markets and portfolio scorings. Idempotent: rows are matched by their
 natural keys, and an account that has a scoring is not scored again."""
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,11 +33,11 @@ ACCOUNTS = {
 
 SITES = {
     "K-10001": [
-        ("Bremen plant", "Bremen", "North", "DE"),
-        ("Leipzig plant", "Leipzig", "East", "DE"),
-        ("Wrocław plant", "Wrocław", "Lower Silesia", "PL"),
+        ("Bremen", "Bremen", "North", "DE"),
+        ("Leipzig", "Leipzig", "East", "DE"),
+        ("Wrocław", "Wrocław", "Lower Silesia", "PL"),
     ],
-    "K-10002": [("Headquarters Zug", "Zug", "Central", "CH")],
+    "K-10002": [("Zug", "Zug", "Central", "CH")],
     "K-20001": [
         ("Manchester", "Manchester", "North West", "GB"),
         ("Cork", "Cork", "Munster", "IE"),
@@ -194,6 +195,7 @@ def load(*, users) -> None:
             )
             interaction.stakeholders.add(stakeholder)
     load_portfolio(accounts=accounts)
+    load_generated(users=users)
     for number, stages in MARKET_STAGES.items():
         for position, name, description, pull in stages:
             MarketStage.objects.update_or_create(
@@ -284,3 +286,130 @@ def load_portfolio(*, accounts: dict) -> None:
             if days_ago:
                 scoring.scored_at -= timedelta(days=days_ago)
                 scoring.save(update_fields=["scored_at"])
+
+
+# --- the wider portfolio ------------------------------------------------------------------------
+
+# Generated from a fixed seed, so every run builds the same accounts: (country, currency,
+# language of the account's texts, legal form, cities).
+COUNTRIES = [
+    ("DE", "EUR", "de", "GmbH", ["Hamburg", "München", "Stuttgart", "Dortmund", "Köln"]),
+    ("AT", "EUR", "de", "GmbH", ["Wien", "Linz", "Graz"]),
+    ("CH", "CHF", "de", "AG", ["Basel", "Winterthur", "St. Gallen"]),
+    ("FR", "EUR", "en", "SA", ["Lyon", "Lille", "Toulouse"]),
+    ("NL", "EUR", "en", "B.V.", ["Eindhoven", "Rotterdam"]),
+    ("GB", "GBP", "en", "Ltd", ["Birmingham", "Leeds", "Bristol"]),
+    ("US", "USD", "en", "Inc", ["Chicago", "Houston", "Charlotte"]),
+    ("SE", "SEK", "en", "AB", ["Göteborg", "Västerås"]),
+    ("PL", "PLN", "en", "Sp. z o.o.", ["Poznań", "Katowice"]),
+    ("CN", "CNY", "en", "Co., Ltd.", ["Suzhou", "Shenzhen"]),
+    ("JP", "JPY", "en", "K.K.", ["Nagoya", "Osaka"]),
+]
+STEMS = [
+    "Aurel",
+    "Borea",
+    "Castell",
+    "Delta",
+    "Elbtal",
+    "Fjord",
+    "Granit",
+    "Helio",
+    "Isar",
+    "Juna",
+    "Kestrel",
+    "Lumen",
+    "Merkur",
+    "Nova",
+    "Orion",
+    "Polar",
+    "Quadra",
+    "Rhein",
+    "Sigma",
+    "Terra",
+    "Ultra",
+    "Vektor",
+    "Westfal",
+    "Zenit",
+]
+TRADES = [
+    ("Mechanical engineering", "Maschinenbau"),
+    ("Packaging machines", "Verpackungstechnik"),
+    ("Food processing", "Lebensmitteltechnik"),
+    ("Automotive supplier", "Automobilzulieferer"),
+    ("Intralogistics", "Intralogistik"),
+    ("Chemicals", "Chemie"),
+    ("Building technology", "Gebäudetechnik"),
+]
+GENERATED = 34
+# Managers the generated accounts go to in turn (anna and ben keep their named accounts).
+MANAGERS = ["carla", "david", "emma", "felix", "anna", "ben"]
+
+
+def generated_accounts() -> list[dict]:
+    """The generated accounts' fields, the same on every call (random.Random with a seed)."""
+    rng = random.Random(17)
+    rows = []
+    stems = rng.sample(STEMS, k=len(STEMS))
+    for i in range(GENERATED):
+        country, currency, language, form, cities = COUNTRIES[i % len(COUNTRIES)]
+        industry_en, industry_de = rng.choice(TRADES)
+        stem = stems[i % len(stems)] + ("" if i < len(stems) else " Nord")
+        rows.append(
+            {
+                "customer_number": f"K-{30000 + i}",
+                "name": f"{stem} {industry_de if language == 'de' else industry_en} {form}",
+                "industry": industry_de if language == "de" else industry_en,
+                "tier": rng.choice(["strategic", "key", "key", "development"]),
+                "owner": MANAGERS[i % len(MANAGERS)],
+                "country": country,
+                "currency": currency,
+                "language": language,
+                "cities": rng.sample(cities, k=min(len(cities), rng.choice([1, 2]))),
+                "scores": (
+                    [rng.randint(2, 10) for _ in range(5)],
+                    [rng.randint(2, 10) for _ in range(5)],
+                ),
+            }
+        )
+    return rows
+
+
+def load_generated(*, users) -> None:
+    criteria = {
+        axis: list(
+            PortfolioCriterion.objects.filter(
+                axis=axis, name_en__in=[c[1] for c in CRITERIA]
+            ).order_by("order")
+        )
+        for axis in (A, S)
+    }
+    others = PortfolioCriterion.objects.filter(active=True).exclude(
+        pk__in=[c.pk for c in criteria[A] + criteria[S]]
+    )
+    middling = dict.fromkeys(others.values_list("pk", flat=True), 5)
+    for row in generated_accounts():
+        account, _ = KeyAccount.objects.update_or_create(
+            customer_number=row["customer_number"],
+            defaults={key: row[key] for key in ("name", "industry", "tier", "country", "currency")}
+            | {"owner": users[row["owner"]]},
+        )
+        for city in row["cities"]:
+            # A city's name reads the same in German and English.
+            Site.objects.update_or_create(
+                account=account, name=city, defaults={"city": city, "country": row["country"]}
+            )
+        if account.portfolio_scorings.exists():
+            continue
+        attractiveness, strength = row["scores"]
+        scores = dict(zip((c.pk for c in criteria[A]), attractiveness, strict=True))
+        scores |= dict(zip((c.pk for c in criteria[S]), strength, strict=True)) | middling
+        portfolio_scoring_create(account=account, scores=scores, user=account.owner, note="")
+
+
+def summary() -> str:
+    accounts = KeyAccount.objects.all()
+    return (
+        f"{accounts.count()} key accounts in "
+        f"{accounts.values('country').distinct().count()} countries and "
+        f"{accounts.values('currency').distinct().count()} currencies"
+    )
