@@ -51,13 +51,22 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import AccountTeamMember, KeyAccount
 from controlling.models import (
+    PLAN_KINDS,
     Deviation,
     DeviationComment,
     GoalState,
     GoalStatus,
     Notification,
     NotificationKind,
+    NotificationMode,
+)
+from controlling.services.notifications import (
+    KIND_BY_STATUS,
+    MAIL_RELATED,
+    plan_message,
+    with_mode,
 )
 from goals.models import Measure
 from kam.models import Role, User
@@ -330,11 +339,16 @@ def deviation_url(deviation: Deviation) -> str:
 
 
 def notifications_email(
-    *, deviation_ids: Iterable[int] | None = None, kind: str | None = None
+    *,
+    deviation_ids: Iterable[int] | None = None,
+    transition_ids: Iterable[int] | None = None,
+    kind: str | None = None,
 ) -> int:
-    """Mail the unread notifications not mailed yet (of these deviations and kind, or all):
-    one mail per recipient and kind, in the recipient's language, listing each deviation
-    with its link. Returns the number of mails sent.
+    """Mail the unread notifications not mailed yet (of these deviations or plan status
+    changes and kind, or all) that their recipients want mailed immediately: one mail per
+    recipient and kind, in the recipient's language, listing each item with its link.
+    Returns the number of mails sent. (Digest kinds go out with the daily digest, kinds
+    switched off never; controlling.services.notifications.)
 
     The rows are claimed while the mails go out (FOR UPDATE SKIP LOCKED on PostgreSQL), so
     two senders never mail one notification twice; if sending fails, nothing is marked and
@@ -344,13 +358,14 @@ def notifications_email(
     ).exclude(recipient__email="")
     if deviation_ids is not None:
         pending = pending.filter(deviation_id__in=list(deviation_ids))
+    if transition_ids is not None:
+        pending = pending.filter(transition_id__in=list(transition_ids))
+    pending = with_mode(pending).filter(mode=NotificationMode.IMMEDIATELY)
     if kind is not None:
         pending = pending.filter(kind=kind)
     with transaction.atomic():
         claimed = list(
-            pending.select_related(
-                "recipient", "deviation__goal__plan__account", "deviation__goal__kpi"
-            )
+            pending.select_related(*MAIL_RELATED)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("recipient_id", "kind", "deviation__goal__plan__account__name", "pk")
         )
@@ -359,7 +374,10 @@ def notifications_email(
         groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
         for notification in claimed:
             groups[(notification.recipient_id, notification.kind)].append(notification)
-        messages = [_message(items) for items in groups.values()]
+        messages = [
+            plan_message(items) if items[0].kind in PLAN_KINDS else _message(items)
+            for items in groups.values()
+        ]
         try:
             get_connection().send_messages(messages)
         except Exception:
@@ -380,12 +398,55 @@ def _message(items: list[Notification]) -> EmailMessage:
             "kind": items[0].kind,
             "escalated": items[0].kind == NotificationKind.ESCALATED,
             "days": settings.KAM_DEVIATION_ESCALATION_DAYS,
-            "items": [(n.deviation, deviation_url(n.deviation)) for n in items],
+            "items": [
+                (n.deviation, settings.KAM_BASE_URL.rstrip("/") + n.get_absolute_url())
+                for n in items
+            ],
             "list_url": settings.KAM_BASE_URL.rstrip("/") + reverse("controlling:deviations"),
         }
         subject = render_to_string("controlling/email/alert_subject.txt", context)
         body = render_to_string("controlling/email/alert.txt", context)
     return EmailMessage(subject=" ".join(subject.split()), body=body, to=[recipient.email])
+
+
+# --- plan workflow ---------------------------------------------------------------------------
+
+
+def plan_transitioned_receiver(
+    sender, *, plan_id: int, to_status: str, actor_id: int, transition_id: int, **kwargs
+) -> int:
+    """goals.signals.plan_transitioned: notify who needs to act on or know of the step.
+    Returns the number of notifications created (reopening a plan notifies nobody)."""
+    kind = KIND_BY_STATUS.get(to_status)
+    if kind is None:
+        return 0
+    if kind == NotificationKind.PLAN_SUBMITTED:
+        recipients = set(
+            User.objects.filter(is_active=True, role=Role.LEADERSHIP).values_list("pk", flat=True)
+        )
+    else:
+        account = KeyAccount.objects.filter(plans__pk=plan_id).values_list("pk", "owner_id")
+        account_id, owner_id = account.get()
+        recipients = set(
+            AccountTeamMember.objects.filter(
+                account_id=account_id, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+        if User.objects.filter(pk=owner_id, is_active=True).exists():
+            recipients.add(owner_id)
+    recipients.discard(actor_id)
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, kind=kind, transition_id=transition_id, created_at=now)
+            for pk in sorted(recipients)
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(
+        partial(notifications_email, transition_ids=[transition_id], kind=kind), robust=True
+    )
+    return len(recipients)
 
 
 # --- comments and reading ---------------------------------------------------------------------
