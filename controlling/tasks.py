@@ -70,6 +70,14 @@ def escalate_deviations() -> int:
     return escalated
 
 
+# Scheduled by the periodic task "controlling-measure-reminders" (django-celery-beat, daily
+# at 06:45 by default, created by migration controlling/0014 and changeable in the admin).
+# Idempotent: one notification per measure, kind and due date.
+@shared_task(**SCHEDULED)
+def remind_measures() -> int:
+    return alerts.measures_remind()
+
+
 # Scheduled by the periodic task "controlling-notification-digest" (django-celery-beat, daily
 # at 17:30 by default, created by migration controlling/0014 and changeable in the admin).
 # The digest claims its rows first, so a second delivery mails nothing twice.

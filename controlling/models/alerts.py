@@ -127,9 +127,12 @@ class NotificationKind(models.TextChoices):
     PLAN_SUBMITTED = "plan_submitted", _("Plan submitted")
     PLAN_RETURNED = "plan_returned", _("Plan returned")
     PLAN_APPROVED = "plan_approved", _("Plan approved")
+    MEASURE_DUE = "measure_due", _("Measure due soon")
+    MEASURE_OVERDUE = "measure_overdue", _("Measure overdue")
 
 
-# The kinds about a plan's workflow: they point at a PlanTransition, the others at a Deviation.
+# The kinds about a plan's workflow point at a PlanTransition, those about a measure at a
+# Measure (and its due date then), the others at a Deviation.
 PLAN_KINDS = (
     NotificationKind.PLAN_SUBMITTED,
     NotificationKind.PLAN_RETURNED,
@@ -172,6 +175,17 @@ class Notification(models.Model):
         null=True,
         blank=True,
     )
+    measure = models.ForeignKey(
+        "goals.Measure",
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    due_date = models.DateField(
+        _("due"), null=True, blank=True, help_text=_("The measure's due date when notified.")
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
@@ -188,8 +202,15 @@ class Notification(models.Model):
                 fields=["recipient", "transition", "kind"],
                 name="notification_once_per_transition",
             ),
+            # A measure's reminder once per due date: moving the date reminds again.
+            models.UniqueConstraint(
+                fields=["recipient", "measure", "kind", "due_date"],
+                name="notification_once_per_due_date",
+            ),
             models.CheckConstraint(
-                condition=Q(deviation__isnull=True) ^ Q(transition__isnull=True),
+                condition=Q(deviation__isnull=False, transition__isnull=True, measure__isnull=True)
+                | Q(deviation__isnull=True, transition__isnull=False, measure__isnull=True)
+                | Q(deviation__isnull=True, transition__isnull=True, measure__isnull=False),
                 name="notification_one_target",
             ),
             models.CheckConstraint(
@@ -204,12 +225,18 @@ class Notification(models.Model):
     def get_absolute_url(self) -> str:
         if self.transition is not None:
             return reverse("goals:plan_detail", args=[self.transition.plan_id])
+        if self.measure is not None:
+            return self.measure.get_absolute_url()
         assert self.deviation is not None  # one target (notification_one_target)
         return self.deviation.get_absolute_url()
 
     @property
     def is_about_plan(self) -> bool:
         return self.transition_id is not None
+
+    @property
+    def is_about_measure(self) -> bool:
+        return self.measure_id is not None
 
     @property
     def is_read(self) -> bool:

@@ -70,7 +70,10 @@ def notification_list(*, user) -> QuerySet:
     return (
         Notification.objects.filter(recipient=user)
         .select_related(
-            "deviation__goal__plan__account", "transition__plan__account", "transition__actor"
+            "deviation__goal__plan__account",
+            "transition__plan__account",
+            "transition__actor",
+            "measure__plan__account",
         )
         .annotate(
             unread=Case(

@@ -16,6 +16,8 @@ open until a countermeasure is recorded; deviations left open too long escalate.
   a measure written outside goals' services).
 - `deviations_escalate()` (daily task) escalates deviations open longer than
   KAM_DEVIATION_ESCALATION_DAYS once, to every active leadership user.
+- `measures_remind()` (daily task) notifies the owners of open measures due soon or overdue,
+  once per measure, kind and due date.
 - Mails go out after the transaction commits (`notifications_email`), one per recipient and
   kind, in the recipient's language; a notification is mailed once (`emailed_at`), and
   mails that failed are sent by the next daily task.
@@ -51,9 +53,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import AccountTeamMember, KeyAccount
+from accounts.models import AccountStatus, AccountTeamMember, KeyAccount
 from controlling.models import (
-    PLAN_KINDS,
     Deviation,
     DeviationComment,
     GoalState,
@@ -68,7 +69,8 @@ from controlling.services.notifications import (
     plan_message,
     with_mode,
 )
-from goals.models import Measure
+from goals.models import Measure, MeasureStatus
+from kam.fiscal import current_fiscal_year
 from kam.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -342,6 +344,7 @@ def notifications_email(
     *,
     deviation_ids: Iterable[int] | None = None,
     transition_ids: Iterable[int] | None = None,
+    measure_ids: Iterable[int] | None = None,
     kind: str | None = None,
 ) -> int:
     """Mail the unread notifications not mailed yet (of these deviations or plan status
@@ -360,6 +363,8 @@ def notifications_email(
         pending = pending.filter(deviation_id__in=list(deviation_ids))
     if transition_ids is not None:
         pending = pending.filter(transition_id__in=list(transition_ids))
+    if measure_ids is not None:
+        pending = pending.filter(measure_id__in=list(measure_ids))
     pending = with_mode(pending).filter(mode=NotificationMode.IMMEDIATELY)
     if kind is not None:
         pending = pending.filter(kind=kind)
@@ -375,7 +380,7 @@ def notifications_email(
         for notification in claimed:
             groups[(notification.recipient_id, notification.kind)].append(notification)
         messages = [
-            plan_message(items) if items[0].kind in PLAN_KINDS else _message(items)
+            _message(items) if items[0].deviation_id is not None else plan_message(items)
             for items in groups.values()
         ]
         try:
@@ -447,6 +452,50 @@ def plan_transitioned_receiver(
         partial(notifications_email, transition_ids=[transition_id], kind=kind), robust=True
     )
     return len(recipients)
+
+
+# --- measures due --------------------------------------------------------------------------
+
+
+def measures_remind(*, today: datetime.date | None = None) -> int:
+    """Notify the owner of every open measure due within KAM_MEASURE_DUE_DAYS (measure_due)
+    or past its due date (measure_overdue), once per measure, kind and due date: moving the
+    date reminds again. Only plans of the current fiscal year or later, of accounts not
+    archived. Returns the number of notifications created; mails go out after the commit."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.KAM_MEASURE_DUE_DAYS)
+    open_ = Measure.objects.filter(
+        status__in=(MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS),
+        owner__is_active=True,
+        plan__fiscal_year__gte=current_fiscal_year(today),
+    ).exclude(plan__account__status=AccountStatus.ARCHIVED)
+    now = timezone.now()
+    with transaction.atomic():
+        rows = open_.filter(due_date__lte=horizon).values_list("pk", "owner_id", "due_date")
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=owner_id,
+                    kind=NotificationKind.MEASURE_OVERDUE
+                    if due < today
+                    else NotificationKind.MEASURE_DUE,
+                    measure_id=pk,
+                    due_date=due,
+                    created_at=now,
+                )
+                for pk, owner_id, due in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        created = list(
+            Notification.objects.filter(created_at=now, measure__isnull=False).values_list(
+                "measure_id", flat=True
+            )
+        )
+        if created:
+            transaction.on_commit(partial(notifications_email, measure_ids=created), robust=True)
+    return len(created)
 
 
 # --- comments and reading ---------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from controlling.models import (
@@ -88,9 +88,8 @@ def absolute(path: str) -> str:
 def notification_line(notification: Notification) -> str:
     """One line about the notification in the active language, for mails."""
     transition = notification.transition
-    if transition is None:
-        deviation = notification.deviation
-        assert deviation is not None  # one target (notification_one_target)
+    deviation = notification.deviation
+    if deviation is not None:
         escalated = notification.kind == NotificationKind.ESCALATED
         label = _("Escalated") if escalated else _("Status worsened")
         return _("%(label)s: %(account)s, %(goal)s: %(from)s → %(to)s") % {
@@ -100,6 +99,19 @@ def notification_line(notification: Notification) -> str:
             "from": deviation.get_from_status_display(),
             "to": deviation.get_to_status_display(),
         }
+    measure = notification.measure
+    if measure is not None:
+        due = notification.due_date or measure.due_date
+        values = {
+            "measure": measure.title,
+            "account": measure.plan.account.name,
+            "date": formats.date_format(due, "SHORT_DATE_FORMAT"),
+        }
+        if notification.kind == NotificationKind.MEASURE_OVERDUE:
+            return _("“%(measure)s” (%(account)s) was due on %(date)s and is still open.") % values
+        return _("“%(measure)s” (%(account)s) is due on %(date)s.") % values
+    if transition is None:
+        raise ValueError(notification.pk)
     plan = transition.plan
     texts: dict[str, str] = {
         NotificationKind.PLAN_SUBMITTED: _("%(actor)s submitted the plan %(year)s of %(account)s."),
@@ -122,17 +134,19 @@ MAIL_RELATED = (
     "deviation__goal__kpi",
     "transition__plan__account",
     "transition__actor",
+    "measure__plan__account",
 )
 
 
 def plan_message(items: list[Notification]) -> EmailMessage:
-    """The immediate mail about plan steps of one kind for one person."""
+    """The immediate mail about plan steps or measures of one kind for one person."""
     recipient = items[0].recipient
     with translation.override(recipient.language):
         context = {
             "recipient": recipient,
             "items": [(notification_line(n), absolute(n.get_absolute_url())) for n in items],
             "kind": NotificationKind(items[0].kind).label,
+            "measures": items[0].measure_id is not None,
         }
         subject = render_to_string("controlling/email/plan_subject.txt", context)
         body = render_to_string("controlling/email/notifications.txt", context)

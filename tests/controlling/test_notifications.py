@@ -2,10 +2,13 @@
 each person's preference decides whether it is mailed at once, in the daily digest or not
 at all, and the digest mails once however often it runs."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AccountStatus
 from controlling.models import (
     Deviation,
     Notification,
@@ -13,9 +16,9 @@ from controlling.models import (
     NotificationMode,
     NotificationPreference,
 )
-from controlling.services.alerts import notifications_email
+from controlling.services.alerts import measures_remind, notifications_email
 from controlling.services.notifications import notifications_digest_send
-from goals.models import PlanStatus
+from goals.models import Measure, MeasureStatus, PlanStatus
 from goals.services.workflow import plan_approve, plan_return, plan_submit
 from tests import factories
 
@@ -233,3 +236,78 @@ def test_a_plan_notification_is_listed_only_for_its_recipient(
     notification = Notification.objects.filter(recipient=owner).first()
     response = client.post(reverse("controlling:notification_read", args=[notification.pk]))
     assert response.status_code == 404
+
+
+# --- measures due and overdue -----------------------------------------------------------------
+
+TODAY = datetime.date(2027, 3, 25)
+
+
+@pytest.fixture
+def calendar_year(settings):
+    settings.KAM_FISCAL_YEAR_START_MONTH = 1
+    settings.KAM_MEASURE_DUE_DAYS = 7
+
+
+def measure(plan, **fields):
+    return factories.MeasureFactory(plan=plan, **fields)
+
+
+def kinds_of(m) -> list[str]:
+    return sorted(Notification.objects.filter(measure=m).values_list("kind", flat=True))
+
+
+def test_a_measure_due_within_the_days_notifies_its_owner_once(
+    calendar_year, plan, owner, commit, mailoutbox
+):
+    due = measure(plan, due_date=datetime.date(2027, 3, 31))
+    later = measure(plan, due_date=datetime.date(2027, 4, 2))
+    assert commit(measures_remind, today=TODAY) == 1
+    assert commit(measures_remind, today=TODAY) == 0
+    assert kinds_of(due) == [NotificationKind.MEASURE_DUE]
+    assert kinds_of(later) == []
+    assert Notification.objects.get(measure=due).recipient == owner
+    assert len(mailoutbox) == 1
+    assert "is due on" in mailoutbox[0].body and due.title in mailoutbox[0].body
+
+
+def test_an_overdue_measure_notifies_once_and_again_after_its_date_moved(
+    calendar_year, plan, commit
+):
+    late = measure(plan, due_date=datetime.date(2027, 3, 20))
+    commit(measures_remind, today=TODAY)
+    commit(measures_remind, today=TODAY + datetime.timedelta(days=1))
+    assert kinds_of(late) == [NotificationKind.MEASURE_OVERDUE]
+    Measure.objects.filter(pk=late.pk).update(due_date=datetime.date(2027, 3, 23))
+    commit(measures_remind, today=TODAY)
+    assert Notification.objects.filter(measure=late).count() == 2
+
+
+def test_done_measures_past_plans_and_archived_accounts_are_not_reminded(
+    calendar_year, plan, account, commit
+):
+    done = measure(plan, due_date=datetime.date(2027, 3, 20), status=MeasureStatus.DONE)
+    old_plan = factories.AccountPlanFactory(account=account, fiscal_year=2026)
+    old = measure(
+        old_plan,
+        start_date=datetime.date(2026, 1, 1),
+        due_date=datetime.date(2026, 12, 31),
+    )
+    archived = factories.AccountPlanFactory(
+        account=factories.KeyAccountFactory(owner=account.owner, status=AccountStatus.ARCHIVED),
+        fiscal_year=2027,
+    )
+    shelved = measure(archived, due_date=datetime.date(2027, 3, 20))
+    assert commit(measures_remind, today=TODAY) == 0
+    assert kinds_of(done) == kinds_of(old) == kinds_of(shelved) == []
+
+
+def test_a_measure_reminder_in_the_digest_is_mailed_with_the_digest_only(
+    calendar_year, plan, owner, commit, mailoutbox
+):
+    prefer(owner, NotificationKind.MEASURE_OVERDUE, NotificationMode.DIGEST)
+    measure(plan, due_date=datetime.date(2027, 3, 20))
+    commit(measures_remind, today=TODAY)
+    assert mailoutbox == []
+    assert notifications_digest_send() == 1
+    assert "is still open" in mailoutbox[0].body
