@@ -26,7 +26,7 @@ class ControllingConfig(AppConfig):
     def ready(self) -> None:
         from controlling.selectors.audit import audit_sources
         from controlling.services import alerts, runs
-        from goals.signals import figures_changed, measures_changed
+        from goals.signals import figures_changed, measures_changed, plan_transitioned
         from kam import audit
 
         audit.register(*audit_sources())
@@ -37,4 +37,9 @@ class ControllingConfig(AppConfig):
         # A countermeasure recorded in goals closes the deviations of its goals.
         measures_changed.connect(
             alerts.measures_changed_receiver, dispatch_uid="controlling.alerts"
+        )
+
+        # A plan's submission, return or approval notifies who acts on it next.
+        plan_transitioned.connect(
+            alerts.plan_transitioned_receiver, dispatch_uid="controlling.notifications"
         )

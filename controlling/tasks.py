@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from controlling.services import alerts, runs
+from controlling.services import alerts, notifications, runs
 from controlling.services.exports import dashboard_export_build
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,22 @@ def escalate_deviations() -> int:
     escalated = alerts.deviations_escalate()
     alerts.notifications_email()  # alert mails that failed before
     return escalated
+
+
+# Scheduled by the periodic task "controlling-measure-reminders" (django-celery-beat, daily
+# at 06:45 by default, created by migration controlling/0014 and changeable in the admin).
+# Idempotent: one notification per measure, kind and due date.
+@shared_task(**SCHEDULED)
+def remind_measures() -> int:
+    return alerts.measures_remind()
+
+
+# Scheduled by the periodic task "controlling-notification-digest" (django-celery-beat, daily
+# at 17:30 by default, created by migration controlling/0014 and changeable in the admin).
+# The digest claims its rows first, so a second delivery mails nothing twice.
+@shared_task(**SCHEDULED)
+def send_notification_digest() -> int:
+    return notifications.notifications_digest_send()
 
 
 # Queued by controlling.services.exports.dashboard_export_request once its transaction commits.

@@ -23,6 +23,7 @@ urlpatterns = [
     path("deviations/<int:pk>/", alerts.deviation_detail, name="deviation_detail"),
     path("deviations/<int:pk>/read/", alerts.deviation_read, name="deviation_read"),
     path("notifications/", alerts.notification_list, name="notifications"),
+    path("notifications/settings/", alerts.notification_settings, name="notification_settings"),
     path("notifications/read/", alerts.notifications_read_all, name="notifications_read_all"),
     path("notifications/<int:pk>/read/", alerts.notification_read, name="notification_read"),
     path("plans/<int:pk>/export.xlsx", exports.plan_export_xlsx, name="plan_export_xlsx"),

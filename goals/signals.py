@@ -16,3 +16,10 @@ figures_changed = Signal()
 # the services (bulk_create, queryset updates, raw SQL) send nothing, and neither does
 # Django's post_save or m2m_changed carry this flow.
 measures_changed = Signal()
+
+# A plan moved in the approval workflow (goals.services.workflow): `plan_id`, `from_status`,
+# `to_status`, `actor_id`, `comment` (the reason when returned, else empty) and
+# `transition_id` (the PlanTransition row just written). Sent inside the writing transaction;
+# controlling notifies leadership of a submission and the account's owner and team of a
+# return or an approval.
+plan_transitioned = Signal()

@@ -4,7 +4,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from controlling.models import GoalStatus
+from controlling.models import GoalStatus, NotificationKind, NotificationMode
 from controlling.selectors.alerts import DeviationFilters, DeviationState
 from controlling.services.alerts import COMMENT_MAX_LENGTH
 
@@ -57,3 +57,17 @@ class CommentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class NotificationPreferencesForm(forms.Form):
+    """For each kind of notification: mailed immediately, in the daily digest, or not."""
+
+    def __init__(self, *args, initial_modes: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in NotificationKind:
+            self.fields[kind.value] = forms.ChoiceField(
+                label=kind.label,
+                choices=NotificationMode.choices,
+                initial=initial_modes[kind.value],
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+            )

@@ -18,7 +18,15 @@ from .results import (
 )
 from .runs import ChunkState, ControllingRun, ControllingRunChunk, RecomputeMark, RunKind, RunState
 from .figures import SERIES_CODES, AccountFigures, SellingFigures, series_field
-from .alerts import Deviation, DeviationComment, Notification, NotificationKind
+from .alerts import (
+    PLAN_KINDS,
+    Deviation,
+    DeviationComment,
+    Notification,
+    NotificationKind,
+    NotificationMode,
+    NotificationPreference,
+)
 from .health import HealthWeights, weight_field
 from .exports import EXPORT_START_WITHIN, DashboardExport, ExportState
 # isort: on
@@ -58,6 +66,9 @@ __all__ = [
     "Deviation",
     "DeviationComment",
     "NotificationKind",
+    "NotificationMode",
+    "NotificationPreference",
+    "PLAN_KINDS",
     "Notification",
     # health
     "weight_field",

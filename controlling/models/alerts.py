@@ -124,10 +124,33 @@ class DeviationComment(models.Model):
 class NotificationKind(models.TextChoices):
     WORSENED = "worsened", _("Status worsened")
     ESCALATED = "escalated", _("Escalated")
+    PLAN_SUBMITTED = "plan_submitted", _("Plan submitted")
+    PLAN_RETURNED = "plan_returned", _("Plan returned")
+    PLAN_APPROVED = "plan_approved", _("Plan approved")
+    MEASURE_DUE = "measure_due", _("Measure due soon")
+    MEASURE_OVERDUE = "measure_overdue", _("Measure overdue")
+
+
+# The kinds about a plan's workflow point at a PlanTransition, those about a measure at a
+# Measure (and its due date then), the others at a Deviation.
+PLAN_KINDS = (
+    NotificationKind.PLAN_SUBMITTED,
+    NotificationKind.PLAN_RETURNED,
+    NotificationKind.PLAN_APPROVED,
+)
+
+
+class NotificationMode(models.TextChoices):
+    """How a person wants one kind of notification by e-mail; in the app it is always shown."""
+
+    IMMEDIATELY = "immediately", _("Immediately")
+    DIGEST = "digest", _("Daily digest")
+    OFF = "off", _("Off")
 
 
 class Notification(models.Model):
-    """An alert for one person about one deviation: shown in the app, and mailed once."""
+    """An alert for one person about one deviation or one plan status change: shown in the
+    app, and mailed once (at once or in the daily digest, as the person prefers)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -135,12 +158,33 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
-    kind = models.CharField(_("kind"), max_length=10, choices=NotificationKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
     deviation = models.ForeignKey(
         Deviation,
         verbose_name=_("deviation"),
         on_delete=models.CASCADE,
         related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    transition = models.ForeignKey(
+        "goals.PlanTransition",
+        verbose_name=_("plan status change"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    measure = models.ForeignKey(
+        "goals.Measure",
+        verbose_name=_("measure"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    due_date = models.DateField(
+        _("due"), null=True, blank=True, help_text=_("The measure's due date when notified.")
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
@@ -154,6 +198,21 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "deviation", "kind"], name="notification_once_per_person"
             ),
+            models.UniqueConstraint(
+                fields=["recipient", "transition", "kind"],
+                name="notification_once_per_transition",
+            ),
+            # A measure's reminder once per due date: moving the date reminds again.
+            models.UniqueConstraint(
+                fields=["recipient", "measure", "kind", "due_date"],
+                name="notification_once_per_due_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(deviation__isnull=False, transition__isnull=True, measure__isnull=True)
+                | Q(deviation__isnull=True, transition__isnull=False, measure__isnull=True)
+                | Q(deviation__isnull=True, transition__isnull=True, measure__isnull=False),
+                name="notification_one_target",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=NotificationKind.values), name="notification_kind_valid"
             ),
@@ -161,11 +220,55 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 
     def __str__(self) -> str:
-        return f"{self.recipient_id} {self.kind} {self.deviation_id}"
+        return f"{self.recipient_id} {self.kind} {self.deviation_id or self.transition_id}"
 
     def get_absolute_url(self) -> str:
+        if self.transition is not None:
+            return reverse("goals:plan_detail", args=[self.transition.plan_id])
+        if self.measure is not None:
+            return self.measure.get_absolute_url()
+        assert self.deviation is not None  # one target (notification_one_target)
         return self.deviation.get_absolute_url()
+
+    @property
+    def is_about_plan(self) -> bool:
+        return self.transition_id is not None
+
+    @property
+    def is_about_measure(self) -> bool:
+        return self.measure_id is not None
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How one person wants one kind of notification mailed; without a row: immediately."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    mode = models.CharField(
+        _("e-mail"),
+        max_length=12,
+        choices=NotificationMode.choices,
+        default=NotificationMode.IMMEDIATELY,
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+            models.CheckConstraint(
+                condition=Q(mode__in=NotificationMode.values), name="notification_mode_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.mode}"

@@ -69,7 +69,12 @@ def notification_list(*, user) -> QuerySet:
     """The user's own notifications, unread first, newest first."""
     return (
         Notification.objects.filter(recipient=user)
-        .select_related("deviation__goal__plan__account")
+        .select_related(
+            "deviation__goal__plan__account",
+            "transition__plan__account",
+            "transition__actor",
+            "measure__plan__account",
+        )
         .annotate(
             unread=Case(
                 When(read_at__isnull=True, then=Value(0)),

@@ -16,6 +16,8 @@ open until a countermeasure is recorded; deviations left open too long escalate.
   a measure written outside goals' services).
 - `deviations_escalate()` (daily task) escalates deviations open longer than
   KAM_DEVIATION_ESCALATION_DAYS once, to every active leadership user.
+- `measures_remind()` (daily task) notifies the owners of open measures due soon or overdue,
+  once per measure, kind and due date.
 - Mails go out after the transaction commits (`notifications_email`), one per recipient and
   kind, in the recipient's language; a notification is mailed once (`emailed_at`), and
   mails that failed are sent by the next daily task.
@@ -51,6 +53,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import AccountStatus, AccountTeamMember, KeyAccount
 from controlling.models import (
     Deviation,
     DeviationComment,
@@ -58,8 +61,16 @@ from controlling.models import (
     GoalStatus,
     Notification,
     NotificationKind,
+    NotificationMode,
 )
-from goals.models import Measure
+from controlling.services.notifications import (
+    KIND_BY_STATUS,
+    MAIL_RELATED,
+    plan_message,
+    with_mode,
+)
+from goals.models import Measure, MeasureStatus
+from kam.fiscal import current_fiscal_year
 from kam.models import Role, User
 
 logger = logging.getLogger(__name__)
@@ -330,11 +341,17 @@ def deviation_url(deviation: Deviation) -> str:
 
 
 def notifications_email(
-    *, deviation_ids: Iterable[int] | None = None, kind: str | None = None
+    *,
+    deviation_ids: Iterable[int] | None = None,
+    transition_ids: Iterable[int] | None = None,
+    measure_ids: Iterable[int] | None = None,
+    kind: str | None = None,
 ) -> int:
-    """Mail the unread notifications not mailed yet (of these deviations and kind, or all):
-    one mail per recipient and kind, in the recipient's language, listing each deviation
-    with its link. Returns the number of mails sent.
+    """Mail the unread notifications not mailed yet (of these deviations or plan status
+    changes and kind, or all) that their recipients want mailed immediately: one mail per
+    recipient and kind, in the recipient's language, listing each item with its link.
+    Returns the number of mails sent. (Digest kinds go out with the daily digest, kinds
+    switched off never; controlling.services.notifications.)
 
     The rows are claimed while the mails go out (FOR UPDATE SKIP LOCKED on PostgreSQL), so
     two senders never mail one notification twice; if sending fails, nothing is marked and
@@ -344,13 +361,16 @@ def notifications_email(
     ).exclude(recipient__email="")
     if deviation_ids is not None:
         pending = pending.filter(deviation_id__in=list(deviation_ids))
+    if transition_ids is not None:
+        pending = pending.filter(transition_id__in=list(transition_ids))
+    if measure_ids is not None:
+        pending = pending.filter(measure_id__in=list(measure_ids))
+    pending = with_mode(pending).filter(mode=NotificationMode.IMMEDIATELY)
     if kind is not None:
         pending = pending.filter(kind=kind)
     with transaction.atomic():
         claimed = list(
-            pending.select_related(
-                "recipient", "deviation__goal__plan__account", "deviation__goal__kpi"
-            )
+            pending.select_related(*MAIL_RELATED)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("recipient_id", "kind", "deviation__goal__plan__account__name", "pk")
         )
@@ -359,7 +379,10 @@ def notifications_email(
         groups: dict[tuple[int, str], list[Notification]] = defaultdict(list)
         for notification in claimed:
             groups[(notification.recipient_id, notification.kind)].append(notification)
-        messages = [_message(items) for items in groups.values()]
+        messages = [
+            _message(items) if items[0].deviation_id is not None else plan_message(items)
+            for items in groups.values()
+        ]
         try:
             get_connection().send_messages(messages)
         except Exception:
@@ -380,12 +403,99 @@ def _message(items: list[Notification]) -> EmailMessage:
             "kind": items[0].kind,
             "escalated": items[0].kind == NotificationKind.ESCALATED,
             "days": settings.KAM_DEVIATION_ESCALATION_DAYS,
-            "items": [(n.deviation, deviation_url(n.deviation)) for n in items],
+            "items": [
+                (n.deviation, settings.KAM_BASE_URL.rstrip("/") + n.get_absolute_url())
+                for n in items
+            ],
             "list_url": settings.KAM_BASE_URL.rstrip("/") + reverse("controlling:deviations"),
         }
         subject = render_to_string("controlling/email/alert_subject.txt", context)
         body = render_to_string("controlling/email/alert.txt", context)
     return EmailMessage(subject=" ".join(subject.split()), body=body, to=[recipient.email])
+
+
+# --- plan workflow ---------------------------------------------------------------------------
+
+
+def plan_transitioned_receiver(
+    sender, *, plan_id: int, to_status: str, actor_id: int, transition_id: int, **kwargs
+) -> int:
+    """goals.signals.plan_transitioned: notify who needs to act on or know of the step.
+    Returns the number of notifications created (reopening a plan notifies nobody)."""
+    kind = KIND_BY_STATUS.get(to_status)
+    if kind is None:
+        return 0
+    if kind == NotificationKind.PLAN_SUBMITTED:
+        recipients = set(
+            User.objects.filter(is_active=True, role=Role.LEADERSHIP).values_list("pk", flat=True)
+        )
+    else:
+        account = KeyAccount.objects.filter(plans__pk=plan_id).values_list("pk", "owner_id")
+        account_id, owner_id = account.get()
+        recipients = set(
+            AccountTeamMember.objects.filter(
+                account_id=account_id, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+        if User.objects.filter(pk=owner_id, is_active=True).exists():
+            recipients.add(owner_id)
+    recipients.discard(actor_id)
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient_id=pk, kind=kind, transition_id=transition_id, created_at=now)
+            for pk in sorted(recipients)
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(
+        partial(notifications_email, transition_ids=[transition_id], kind=kind), robust=True
+    )
+    return len(recipients)
+
+
+# --- measures due --------------------------------------------------------------------------
+
+
+def measures_remind(*, today: datetime.date | None = None) -> int:
+    """Notify the owner of every open measure due within KAM_MEASURE_DUE_DAYS (measure_due)
+    or past its due date (measure_overdue), once per measure, kind and due date: moving the
+    date reminds again. Only plans of the current fiscal year or later, of accounts not
+    archived. Returns the number of notifications created; mails go out after the commit."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.KAM_MEASURE_DUE_DAYS)
+    open_ = Measure.objects.filter(
+        status__in=(MeasureStatus.PLANNED, MeasureStatus.IN_PROGRESS),
+        owner__is_active=True,
+        plan__fiscal_year__gte=current_fiscal_year(today),
+    ).exclude(plan__account__status=AccountStatus.ARCHIVED)
+    now = timezone.now()
+    with transaction.atomic():
+        rows = open_.filter(due_date__lte=horizon).values_list("pk", "owner_id", "due_date")
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=owner_id,
+                    kind=NotificationKind.MEASURE_OVERDUE
+                    if due < today
+                    else NotificationKind.MEASURE_DUE,
+                    measure_id=pk,
+                    due_date=due,
+                    created_at=now,
+                )
+                for pk, owner_id, due in rows
+            ],
+            ignore_conflicts=True,
+            batch_size=500,
+        )
+        created = list(
+            Notification.objects.filter(created_at=now, measure__isnull=False).values_list(
+                "measure_id", flat=True
+            )
+        )
+        if created:
+            transaction.on_commit(partial(notifications_email, measure_ids=created), robust=True)
+    return len(created)
 
 
 # --- comments and reading ---------------------------------------------------------------------

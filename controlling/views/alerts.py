@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controlling.access import can_comment, get_deviation_for_user, get_notification_for_user
-from controlling.forms.alerts import CommentForm, DeviationFilterForm
+from controlling.forms.alerts import CommentForm, DeviationFilterForm, NotificationPreferencesForm
 from controlling.selectors import alerts as alert_lists
-from controlling.services import alerts
+from controlling.services import alerts, notifications
 from goals.access import can_record_progress
 from kam.http import AuthenticatedRequest
 
@@ -115,3 +115,16 @@ def notifications_read_all(request: AuthenticatedRequest) -> HttpResponse:
     if count:
         messages.success(request, _("All notifications marked as read."))
     return _back(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's own choice, per kind, of how notifications are mailed."""
+    modes = notifications.notification_preferences(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, initial_modes=modes)
+    if request.method == "POST" and form.is_valid():
+        notifications.notification_preferences_save(user=request.user, modes=form.cleaned_data)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("controlling:notification_settings")
+    return render(request, "controlling/notification_settings.html", {"form": form})

@@ -17,7 +17,7 @@ from kam.models import User
 
 from ..access import can_decide_plan, can_work_on_plan, plans_visible_to
 from ..models import AccountPlan, PlanStatus, PlanTransition
-from ..signals import figures_changed
+from ..signals import figures_changed, plan_transitioned
 from .frame import Violation, frame_violations
 
 # The history record a transition writes carries this reason; the audit history shows the
@@ -142,7 +142,7 @@ def _transition(
         if to_status == PlanStatus.APPROVED:
             # What leadership reviews from now on; its deviations must be current.
             figures_changed.send(AccountPlan, account_ids=[plan.account_id], reason="plan approved")
-        return PlanTransition.objects.create(
+        transition = PlanTransition.objects.create(
             plan=plan,
             from_status=from_status,
             to_status=to_status,
@@ -150,3 +150,13 @@ def _transition(
             actor=user,
             comment=comment,
         )
+        plan_transitioned.send(
+            AccountPlan,
+            plan_id=plan.pk,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=user.pk,
+            comment=comment,
+            transition_id=transition.pk,
+        )
+        return transition

@@ -243,6 +243,8 @@ KAM_CONTROLLING_RUN_KEEP_DAYS = env.int("KAM_CONTROLLING_RUN_KEEP_DAYS", default
 # days; links in alert mails start with this address (no request to take it from).
 KAM_DEVIATION_ESCALATION_DAYS = env.int("KAM_DEVIATION_ESCALATION_DAYS", default=14)
 KAM_BASE_URL = env("KAM_BASE_URL", default="http://127.0.0.1:8000")
+# A measure's owner is reminded this many days before its due date (and once when overdue).
+KAM_MEASURE_DUE_DAYS = env.int("KAM_MEASURE_DUE_DAYS", default=7)
 
 # Whether `load_demo` may create the well-known demo logins (password "demo").
 KAM_ALLOW_DEMO_DATA = env.bool("KAM_ALLOW_DEMO_DATA", default=DEBUG)
