@@ -44,9 +44,11 @@ def sized_positions(matrix: Positioned) -> tuple[list, dict[int, float]]:
     return positions, radii
 
 
-def bubble(position, radius: float) -> dict:
+def bubble(position, radius: float, number: int | None = None) -> dict:
+    """One account's bubble; with `number`, charts.js writes it on the bubble, and the page's
+    numbered legend (`legend_numbers`) names the account."""
     account = position.account
-    return {
+    point = {
         "x": account.relative_strength,
         "y": account.attractiveness,
         "r": radius,
@@ -54,6 +56,15 @@ def bubble(position, radius: float) -> dict:
         "label": account.name,
         "url": account.get_absolute_url(),
     }
+    if number is not None:
+        point["number"] = number
+    return point
+
+
+def legend_numbers(positions: list[PortfolioPosition]) -> list[tuple[int, PortfolioPosition]]:
+    """(number, position) for the matrix's numbered legend: by account name, from 1."""
+    ordered = sorted(positions, key=lambda p: (p.account.name, p.account.pk))
+    return [(number, p) for number, p in enumerate(ordered, start=1)]
 
 
 def matrix_config(datasets: list[dict], *, size_label, quadrant_colour) -> dict:
@@ -89,6 +100,7 @@ def matrix_config(datasets: list[dict], *, size_label, quadrant_colour) -> dict:
 def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
     """Bubbles per quadrant (one legend entry each)."""
     positions, radii = sized_positions(matrix)
+    numbers = {p.account.pk: n for n, p in legend_numbers(matrix.positions)}
     datasets = []
     for quadrant in PortfolioQuadrant:
         colour = QUADRANT_COLOURS[quadrant]
@@ -96,7 +108,9 @@ def portfolio_chart(matrix: PortfolioMatrix) -> tuple[dict, ChartTable]:
             {
                 "label": str(quadrant.label),
                 "data": [
-                    bubble(p, radii[p.account.pk]) for p in positions if p.quadrant == quadrant
+                    bubble(p, radii[p.account.pk], numbers[p.account.pk])
+                    for p in positions
+                    if p.quadrant == quadrant
                 ],
                 "backgroundColor": f"rgba({colour}, 0.55)",
                 "borderColor": f"rgb({colour})",

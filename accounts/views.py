@@ -25,7 +25,7 @@ from .access import (
     get_account_for_user,
     get_rw_account_for_user,
 )
-from .charts import portfolio_chart
+from .charts import legend_numbers, portfolio_chart
 from .filters import AuditFilterForm, KeyAccountFilter, PortfolioFilter
 from .forms import (
     InteractionForm,
@@ -280,6 +280,7 @@ def portfolio(request: AuthenticatedRequest) -> HttpResponse:
         "matrix": matrix,
         "config": config,
         "table": table,
+        "legend": legend_numbers(matrix.positions),
         "quadrants": [(q, matrix.counts[q]) for q in PortfolioQuadrant],
         "midpoint": PORTFOLIO_MIDPOINT,
     }

@@ -26,5 +26,6 @@ urlpatterns = [
     path("plans/", include("goals.urls")),
     path("controlling/", include("controlling.urls")),
     path("audit/", include("accounts.audit_urls")),
+    path("search/", include("controlling.search_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,9 +5,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
+
 from accounts.models import KeyAccount
-from controlling.models import Actual
-from goals.models import AccountPlan, GoalKind, KPIDefinition, roll_up
+from controlling.models import (
+    DEFAULT_AT_RISK_PERCENT,
+    DEFAULT_OFF_TRACK_PERCENT,
+    Actual,
+    GoalStatus,
+    Threshold,
+)
+from goals.models import AccountPlan, Direction, GoalKind, KPIDefinition, roll_up
 from kam.fiscal import fiscal_year_bounds, month_label, plan_months
 
 
@@ -50,6 +58,38 @@ class ActualCell:
     actual: Decimal | None
     target: Decimal | None  # the sum of the monthly targets of the plan's goals on this KPI
     entered: str | None = None  # the text posted, shown again while errors are shown
+    # The month's actual against its target in the threshold bands (`cell_status`); "" when
+    # either is missing.
+    status: str = ""
+
+
+def cell_status(
+    *,
+    direction: str,
+    actual: Decimal | None,
+    target: Decimal | None,
+    at_risk: Decimal,
+    off_track: Decimal,
+) -> str:
+    """A month's actual against its target, by the rule of goal statuses (the engine's): the
+    shortfall in the KPI's direction, in percent of the target (of the actual when lower is
+    better), up to `at_risk` percent is on track, up to `off_track` at risk, beyond off
+    track. "" without an actual or a target."""
+    if actual is None or target is None:
+        return ""
+    lower = direction == Direction.LOWER
+    gap = actual - target if lower else target - actual
+    base = abs(actual if lower else target)
+    if gap <= 0:
+        return GoalStatus.ON_TRACK
+    if base == 0:
+        return GoalStatus.OFF_TRACK
+    percent = gap * 100 / base
+    if percent <= at_risk:
+        return GoalStatus.ON_TRACK
+    if percent <= off_track:
+        return GoalStatus.AT_RISK
+    return GoalStatus.OFF_TRACK
 
 
 @dataclass(frozen=True)
@@ -80,9 +120,23 @@ class ActualGrid:
         return any(not row.kpi.is_computed for row in self.rows)
 
 
+def _bands(kpis: dict[int, KPIDefinition]) -> dict[int, tuple[Decimal, Decimal]]:
+    """(at risk from, off track from) percent per KPI: its own threshold, else the global
+    one, else the defaults, as the engine resolves them. One query (none without KPIs)."""
+    if not kpis:
+        return {}
+    thresholds = {
+        t.kpi_id: (t.at_risk_percent, t.off_track_percent)
+        for t in Threshold.objects.filter(Q(kpi_id__in=kpis) | Q(kpi__isnull=True))
+    }
+    fallback = thresholds.get(None, (DEFAULT_AT_RISK_PERCENT, DEFAULT_OFF_TRACK_PERCENT))
+    return {kpi_id: thresholds.get(kpi_id, fallback) for kpi_id in kpis}
+
+
 def actuals_grid(*, plan: AccountPlan, entered: dict[str, str] | None = None) -> ActualGrid:
     """One row per distinct KPI of the plan's quantitative goals (in KPI order), one column
-    per month of the plan's fiscal year. Three queries, whatever the number of goals and KPIs.
+    per month of the plan's fiscal year, each cell coloured by `cell_status`. Four queries,
+    whatever the number of goals and KPIs.
 
     entered (cell key -> posted text) is shown in the inputs instead of the saved actual.
     """
@@ -112,6 +166,7 @@ def actuals_grid(*, plan: AccountPlan, entered: dict[str, str] | None = None) ->
         if kpis
         else {}
     )
+    bands = _bands(kpis)
     ordered = sorted(kpis.values(), key=lambda kpi: (kpi.order, kpi.code))
     rows = [
         ActualRow(
@@ -123,6 +178,13 @@ def actuals_grid(*, plan: AccountPlan, entered: dict[str, str] | None = None) ->
                     actual=actuals.get((kpi.pk, month)),
                     target=targets.get((kpi.pk, month)),
                     entered=entered.get(cell_key(kpi.pk, month)),
+                    status=cell_status(
+                        direction=kpi.direction,
+                        actual=actuals.get((kpi.pk, month)),
+                        target=targets.get((kpi.pk, month)),
+                        at_risk=bands[kpi.pk][0],
+                        off_track=bands[kpi.pk][1],
+                    ),
                 )
                 for month in months
             ],

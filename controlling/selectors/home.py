@@ -32,6 +32,7 @@ from goals.models import (
     Measure,
     MeasureStatus,
 )
+from kam.fiscal import fiscal_year_for
 
 DUE_WITHIN_DAYS = 14
 
@@ -133,11 +134,14 @@ def my_open_deviations(*, user) -> QuerySet[Deviation]:
 
 def my_due_measures(*, user, today: datetime.date) -> QuerySet[Measure]:
     """Open measures (planned or in progress) due within DUE_WITHIN_DAYS days or overdue, that
-    the user owns or that belong to the user's accounts; earliest due first."""
+    the user owns or that belong to the user's accounts; earliest due first. Only measures of
+    open plans: a plan is open while its fiscal year is the current one (of `today`) or a
+    later one, so last year's closed plans do not fill the list with old measures."""
     visible = KeyAccount.objects.visible_to(user).not_archived()
     return (
         Measure.objects.filter(
             plan__account__in=visible,
+            plan__fiscal_year__gte=fiscal_year_for(today),
             status__in=OPEN_MEASURE,
             due_date__lte=today + datetime.timedelta(days=DUE_WITHIN_DAYS),
         )

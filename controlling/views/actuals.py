@@ -63,6 +63,7 @@ def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     editable = can_enter_actuals(request.user, plan)
     errors: dict[str, list[str]] = {}
     entered: dict[str, str] = {}
+    saved = False
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -82,6 +83,7 @@ def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             errors = error.message_dict
             entered = {key: request.POST[key] for key in request.POST if key in grid.keys}
         else:
+            saved = True
             if not request.htmx:
                 messages.success(request, _("Actuals saved."))
                 return redirect("controlling:plan_actuals", plan.pk)
@@ -93,6 +95,7 @@ def plan_actuals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         errors=[message for messages_ in errors.values() for message in messages_],
         error_keys=set(errors),
         entered=entered,
+        saved=saved,
         can_run=can_run_account(request.user, plan),
         run=run_for_page(request),
         waiting=RecomputeMark.objects.filter(account_id=plan.account_id).exists(),

@@ -7,6 +7,7 @@
  *   <form data-confirm="Question?">      asks before submitting; Cancel keeps the page.
  *   <select data-autosubmit>             submits its form when the choice changes.
  *   <button data-print>                  opens the browser's print dialogue.
+ *   <input data-search-shortcut>         takes the focus when "/" is typed outside a field.
  */
 (function () {
   "use strict";
@@ -28,6 +29,22 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) {
       window.print();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var target = event.target;
+    if (target.isContentEditable || target.closest("input, textarea, select")) {
+      return;
+    }
+    var field = document.querySelector("[data-search-shortcut]");
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.select();
     }
   });
 })();

@@ -12,6 +12,7 @@
  *   size       {label, number} the bubble's size figure for tooltips (bubble charts)
  *   quadrants  [{label, x: [from, to], y: [from, to], color}] shaded areas with a name
  *   urls       one link per label (line and bar); a bubble point links through its "url"
+ * A bubble point with a "number" shows it on the bubble (a numbered legend on the page).
  * Numbers follow <html lang>, so German shows 1.234,56. With prefers-reduced-motion nothing
  * is animated. Pages without a canvas[data-chart] load nothing: Chart.js itself is fetched
  * from the URL in this script's data-chartjs attribute when the first chart appears.
@@ -86,6 +87,31 @@
     },
   };
 
+  // The number of each bubble that has one ({number} in its point), drawn on the bubble, so
+  // the page's numbered legend names it (e.g. the portfolio matrix).
+  const numberPlugin = {
+    id: "kamNumbers",
+    afterDatasetsDraw: function (chart) {
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.fillStyle = "#212529";
+      ctx.font = "600 11px " + window.Chart.defaults.font.family;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      chart.data.datasets.forEach(function (dataset, i) {
+        const meta = chart.getDatasetMeta(i);
+        if (meta.hidden) return;
+        meta.data.forEach(function (element, j) {
+          const raw = dataset.data[j];
+          if (raw && typeof raw === "object" && raw.number != null) {
+            ctx.fillText(String(raw.number), element.x, element.y);
+          }
+        });
+      });
+      ctx.restore();
+    },
+  };
+
   function build(config) {
     const kam = config.kam || {};
     delete config.kam;
@@ -149,7 +175,7 @@
     };
 
     plugins.kamQuadrants = { quadrants: kam.quadrants || [] };
-    config.plugins = (config.plugins || []).concat([quadrantPlugin]);
+    config.plugins = (config.plugins || []).concat([quadrantPlugin, numberPlugin]);
     return config;
   }
 

@@ -623,3 +623,24 @@ def test_the_demo_scores_its_accounts_into_all_four_quadrants_once(db):
     assert (cascade.attractiveness, cascade.relative_strength) == (88, 29)
     latest = cascade.portfolio_scorings.first()
     assert (latest.attractiveness, latest.relative_strength) == (88, 29)
+
+
+def test_the_matrix_numbers_its_bubbles_and_names_them_in_a_legend(client, owner):
+    for name, attractiveness, strength in (("Zinnober", 80, 70), ("Albatros", 20, 30)):
+        factories.KeyAccountFactory(
+            owner=owner, name=name, attractiveness=attractiveness, relative_strength=strength
+        )
+    client.force_login(owner)
+
+    response = client.get(PORTFOLIO_URL)
+
+    html = response.content.decode()
+    legend = html[html.index('id="portfolio-legend"') :]
+    assert legend.index("Albatros") < legend.index("Zinnober")
+    assert '<li value="1"><a' in legend and '<li value="2"><a' in legend
+    bubbles = {
+        point["label"]: point["number"]
+        for dataset in response.context["config"]["data"]["datasets"]
+        for point in dataset["data"]
+    }
+    assert bubbles == {"Albatros": 1, "Zinnober": 2}

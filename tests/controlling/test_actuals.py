@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import AccountStatus
 from controlling import urls as controlling_urls
 from controlling.models import Actual, ActualSource
-from controlling.selectors.actuals import actual_totals, cell_key
+from controlling.selectors.actuals import actual_totals, cell_key, cell_status
 from controlling.services.actuals import actuals_save
 from goals.models import AccountPlan, KPIDefinition, MonthlyTarget, PlanStatus
 from goals.services.templates import plan_copy
@@ -346,6 +346,56 @@ def test_htmx_post_returns_only_the_grid(client, owner, plan, goal):
     assert "Planning steps" not in html
     assert 'value="50.00"' in html
     assert saved(plan.account, goal.kpi) == {APR: D("50.00")}
+
+
+def test_an_htmx_save_shows_that_it_saved_and_a_refused_one_does_not(client, owner, plan, goal):
+    client.force_login(owner)
+    hx = {"HX-Request": "true"}
+    html = client.post(url(plan), {cell_key(goal.kpi_id, APR): "50"}, headers=hx).content
+    assert b'id="actuals-saved"' in html
+    html = client.post(url(plan), {cell_key(goal.kpi_id, APR): "abc"}, headers=hx).content
+    assert b'id="actuals-saved"' not in html
+    assert b'id="actuals-errors"' in html
+    assert b'id="actuals-saved"' not in client.get(url(plan)).content
+
+
+@pytest.mark.parametrize(
+    ("direction", "actual", "target", "status"),
+    [
+        ("higher", "100", "100", "on_track"),
+        ("higher", "95", "100", "on_track"),  # 5 % short: less than the 10 % of "at risk"
+        ("higher", "85", "100", "at_risk"),
+        ("higher", "50", "100", "off_track"),
+        ("lower", "80", "100", "on_track"),
+        ("lower", "200", "100", "off_track"),
+        ("higher", None, "100", ""),
+        ("higher", "10", None, ""),
+    ],
+)
+def test_a_cell_status_follows_the_threshold_bands(direction, actual, target, status):
+    assert (
+        cell_status(
+            direction=direction,
+            actual=None if actual is None else D(actual),
+            target=None if target is None else D(target),
+            at_risk=D("10"),
+            off_track=D("20"),
+        )
+        == status
+    )
+
+
+def test_the_grid_colours_cells_against_their_target(client, owner, plan, goal):
+    factories.ActualFactory(account=plan.account, kpi=goal.kpi, month=MONTHS_2027[0], value=100)
+    factories.ActualFactory(account=plan.account, kpi=goal.kpi, month=MONTHS_2027[1], value=10)
+    client.force_login(owner)
+    html = client.get(url(plan)).content.decode()
+    jan = cell_key(goal.kpi_id, MONTHS_2027[0])
+    feb = cell_key(goal.kpi_id, MONTHS_2027[1])
+    mar = cell_key(goal.kpi_id, MONTHS_2027[2])
+    assert f'class="actual-on_track" data-cell="{jan}" data-status="on_track"' in html
+    assert f'class="actual-off_track" data-cell="{feb}" data-status="off_track"' in html
+    assert f'class="" data-cell="{mar}">' in html
 
 
 def test_a_bad_cell_on_the_page_saves_nothing_and_keeps_what_was_typed(client, owner, plan, goal):

@@ -125,6 +125,21 @@ def test_measures_due_within_14_days_or_overdue_mine_or_of_my_accounts(
     assert reverse("goals:measures", args=[plan.pk]) in html
 
 
+def test_measures_of_last_years_closed_plans_are_not_listed_as_overdue(client, owner, account):
+    last_year = factories.AccountPlanFactory(account=account, fiscal_year=YEAR - 1)
+    measure(last_year, -400, title="Last year's workshop")
+    current = measure(factories.AccountPlanFactory(account=account, fiscal_year=YEAR), -3)
+    next_year = factories.AccountPlanFactory(account=account, fiscal_year=YEAR + 1)
+    early = measure(next_year, 5, title="Prepared early")
+    client.force_login(owner)
+
+    response = client.get(URL)
+
+    assert list(response.context["measures"].page.object_list) == [current, early]
+    assert response.context["measure_counts"] == {"overdue": 1, "due": 1}
+    assert "Last year&#x27;s workshop" not in response.content.decode()
+
+
 def test_overdue_contacts_of_my_accounts_never_contacted_first(client, owner, account, today):
     long_ago = factories.StakeholderFactory(account=account, name="Long Ago")
     factories.InteractionFactory(
