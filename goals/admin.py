@@ -97,6 +97,7 @@ class FrameRuleAdmin(SimpleHistoryAdmin):
         "min_change_percent",
         "max_change_percent",
         "cost_cap",
+        "plan_part",
         "active",
     ]
     list_filter = ["kind", "tier", "active"]

@@ -6,13 +6,12 @@ class GoalsConfig(AppConfig):
     name = "goals"
     verbose_name = _("Account plans and goals")
     # What no kept page reads (kam.kept), so its writes keep them: what reaches the dashboard
-    # only through the controlling run (targets, selling positions: the run writes states and
-    # figures) or not at all (SWOT, templates, offerings, contacts of goals).
+    # only through the controlling run (selling positions: the run writes states and figures)
+    # or not at all (templates, offerings, contacts of goals). SWOT items and monthly targets
+    # are watched: the dashboard's approval queue checks plans for completeness.
     unkept_models = [
-        "SwotItem",
         "Goal.stakeholders",
         "Measure.goals",
-        "MonthlyTarget",
         "SeasonalProfile",
         "GoalTemplateSet",
         "GoalTemplate",

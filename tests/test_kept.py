@@ -51,6 +51,8 @@ def test_watched_are_the_apps_tables_less_what_they_declare_unkept():
         "accounts_site",
         "goals_accountplan",
         "goals_measure",
+        "goals_swotitem",
+        "goals_monthlytarget",
         "controlling_deviation",
         "controlling_accountfigures",
     } <= watched
@@ -60,7 +62,6 @@ def test_watched_are_the_apps_tables_less_what_they_declare_unkept():
         "accounts_stakeholder",
         "accounts_interaction_stakeholders",
         "goals_measure_goals",
-        "goals_monthlytarget",
         "controlling_actual",
         "controlling_notification",
     }

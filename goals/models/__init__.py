@@ -40,6 +40,7 @@ from .templates import (
     FrameRuleKind,
     GoalTemplate,
     GoalTemplateSet,
+    PlanPart,
     SeasonalProfile,
     twelve_weights_validator,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "GoalTemplate",
     "FrameRuleKind",
     "FrameRule",
+    "PlanPart",
     # selling
     "ProductGroup",
     "OfferingKind",

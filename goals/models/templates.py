@@ -109,6 +109,17 @@ class FrameRuleKind(models.TextChoices):
     TARGET_BOUNDS = "target_bounds", _("Target bounds for a KPI")
     COST_CAP = "cost_cap", _("Cap on planned measure costs per plan")
     MANDATORY_GOAL = "mandatory_goal", _("Mandatory goal for a KPI")
+    COMPLETE_PART = "complete_part", _("Mandatory part of the plan")
+
+
+class PlanPart(models.TextChoices):
+    """The parts of a plan the completeness check looks at (see `goals.services.frame`)."""
+
+    STATUS_QUO = "status_quo", _("Status quo")
+    SWOT = "swot", _("SWOT (opportunities and risks)")
+    GOALS = "goals", _("Goals")
+    TARGETS = "targets", _("Monthly targets of quantitative goals")
+    MEASURES = "measures", _("Measures")
 
 
 class FrameRule(models.Model):
@@ -147,6 +158,13 @@ class FrameRule(models.Model):
         blank=True,
     )
     cost_cap = money_field(_("cost cap"), null=True, blank=True)
+    plan_part = models.CharField(
+        _("plan part"),
+        max_length=20,
+        choices=PlanPart.choices,
+        blank=True,
+        help_text=_("For a mandatory part: which part of the plan must not be missing."),
+    )
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("reason"), max_length=300, blank=True)
 
@@ -178,7 +196,14 @@ class FrameRule(models.Model):
                 name="framerule_mandatory_goal_has_kpi",
                 violation_error_message=_("A mandatory goal needs a KPI."),
             ),
+            models.CheckConstraint(
+                condition=~Q(kind=FrameRuleKind.COMPLETE_PART) | Q(plan_part__in=PlanPart.values),
+                name="framerule_complete_part_names_part",
+                violation_error_message=_("A mandatory part needs the part of the plan."),
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == FrameRuleKind.COMPLETE_PART:
+            return f"{self.get_kind_display()}: {self.get_plan_part_display()}"
         return f"{self.get_kind_display()}: {self.kpi or self.cost_cap}"

@@ -14,7 +14,7 @@ from kam.audit import HISTORY_ACTIONS, FieldChange, record_changes, resolve_chan
 from kam.models import User
 
 from ..models import AccountPlan, Goal, Measure, MonthlyTarget, PlanStatus, PlanTransition, SwotItem
-from ..services.frame import Violation, frame_violations_for
+from ..services.frame import MissingPart, Violation, frame_violations_for, plan_gaps_for
 from ..services.workflow import WORKFLOW_CHANGE_REASON
 
 HISTORY_PAGE_SIZE = 50
@@ -133,6 +133,7 @@ def _target_label(record, goal_titles: dict[int, str]) -> str:
 class QueuedPlan:
     plan: AccountPlan
     violations: list[Violation]
+    missing: list[MissingPart]
 
 
 def queued_plans(*, user: User, accounts: QuerySet | None = None) -> QuerySet[AccountPlan]:
@@ -156,10 +157,14 @@ def queued_plans(*, user: User, accounts: QuerySet | None = None) -> QuerySet[Ac
 
 
 def approval_queue(*, user: User, plans: QuerySet | None = None) -> list[QueuedPlan]:
-    """The queued plans (`queued_plans`, or a slice of them) with their frame check. Five
-    queries at most whatever the number of plans: the plans, then the frame check of all of
-    them at once.
+    """The queued plans (`queued_plans`, or a slice of them) with their frame check and the
+    parts they lack. Eight queries at most whatever the number of plans: the plans, the gaps
+    of all of them at once, then the frame check of all of them at once.
     """
     queued = list(queued_plans(user=user) if plans is None else plans)
-    violations = frame_violations_for(plans=queued)
-    return [QueuedPlan(plan=plan, violations=violations[plan.pk]) for plan in queued]
+    gaps = plan_gaps_for(plans=queued)
+    violations = frame_violations_for(plans=queued, gaps=gaps)
+    return [
+        QueuedPlan(plan=plan, violations=violations[plan.pk], missing=gaps[plan.pk])
+        for plan in queued
+    ]

@@ -3,6 +3,11 @@
 Leadership and administrators keep the rules (`FrameRule`) in the admin. A plan may be
 submitted with violations, so leadership sees them, but it cannot be approved until every
 violation is resolved (see `goals.services.workflow.plan_approve`).
+
+The completeness check (`plan_gaps`) lists the parts a plan lacks: an empty status quo, no
+SWOT item, no goal, a quantitative goal without monthly targets, no measure. Gaps are shown
+when submitting and to the reviewer; a `COMPLETE_PART` rule of the frame makes a part
+mandatory, and its gaps then become violations that block approval.
 """
 
 from collections import defaultdict
@@ -10,10 +15,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from ..models import AccountPlan, FrameRule, FrameRuleKind, Goal, Measure
+from ..models import (
+    AccountPlan,
+    FrameRule,
+    FrameRuleKind,
+    Goal,
+    GoalKind,
+    Measure,
+    PlanPart,
+    SwotItem,
+)
+
+# The fields of a plan's status quo; it counts as empty when none of them is filled in.
+STATUS_QUO_FIELDS = (
+    "prior_year_revenue",
+    "contribution_margin",
+    "share_of_wallet",
+    "product_groups_served",
+    "sites_served",
+    "relationship_summary",
+    "narrative",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,72 @@ class Violation:
         return self.message
 
 
+@dataclass(frozen=True)
+class MissingPart:
+    """A part the plan lacks (`part` is a `PlanPart` value), with a message naming it."""
+
+    part: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def plan_gaps(*, plan: AccountPlan) -> list[MissingPart]:
+    """What the plan lacks, in the order of the planning steps; empty when it is complete."""
+    return plan_gaps_for(plans=[plan])[plan.pk]
+
+
+def plan_gaps_for(*, plans: Sequence[AccountPlan]) -> dict[int, list[MissingPart]]:
+    """The gaps of several plans at once, keyed by plan id: three queries however many plans
+    (SWOT items, goals with their count of monthly targets, measures); the status quo is read
+    from the plans themselves."""
+    result: dict[int, list[MissingPart]] = {plan.pk: [] for plan in plans}
+    if not plans:
+        return result
+    plan_ids = [plan.pk for plan in plans]
+    with_swot = set(
+        SwotItem.objects.filter(plan_id__in=plan_ids).values_list("plan_id", flat=True).distinct()
+    )
+    goals_by_plan: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    goal_rows = (
+        Goal.objects.filter(plan_id__in=plan_ids)
+        .order_by("order", "pk")
+        .annotate(target_count=Count("targets"))
+        .values_list("plan_id", "title", "kind", "target_count")
+    )
+    for plan_id, title, kind, target_count in goal_rows:
+        goals_by_plan[plan_id].append((title, kind, target_count))
+    with_measures = set(
+        Measure.objects.filter(plan_id__in=plan_ids).values_list("plan_id", flat=True).distinct()
+    )
+    for plan in plans:
+        gaps = result[plan.pk]
+        if all(getattr(plan, name) in (None, "") for name in STATUS_QUO_FIELDS):
+            gaps.append(MissingPart(PlanPart.STATUS_QUO, _("The status quo is empty.")))
+        if plan.pk not in with_swot:
+            gaps.append(
+                MissingPart(
+                    PlanPart.SWOT,
+                    _("No SWOT item: no strength, weakness, opportunity or threat is recorded."),
+                )
+            )
+        goals = goals_by_plan[plan.pk]
+        if not goals:
+            gaps.append(MissingPart(PlanPart.GOALS, _("The plan has no goal.")))
+        for title, kind, target_count in goals:
+            if kind == GoalKind.QUANTITATIVE and not target_count:
+                gaps.append(
+                    MissingPart(
+                        PlanPart.TARGETS,
+                        _("Goal “%(goal)s” has no monthly targets.") % {"goal": title},
+                    )
+                )
+        if plan.pk not in with_measures:
+            gaps.append(MissingPart(PlanPart.MEASURES, _("The plan has no measure.")))
+    return result
+
+
 def frame_violations(*, plan: AccountPlan) -> list[Violation]:
     """Every way the plan leaves the strategic frame, in rule order; empty when it is inside.
 
@@ -34,12 +125,18 @@ def frame_violations(*, plan: AccountPlan) -> list[Violation]:
     return frame_violations_for(plans=[plan])[plan.pk]
 
 
-def frame_violations_for(*, plans: Sequence[AccountPlan]) -> dict[int, list[Violation]]:
+def frame_violations_for(
+    *,
+    plans: Sequence[AccountPlan],
+    gaps: dict[int, list[MissingPart]] | None = None,
+) -> dict[int, list[Violation]]:
     """The violations of several plans at once, keyed by plan id.
 
     One query for the active rules, then one per rule kind that occurs (goals for bounds and
-    mandatory goals together, measure costs summed per plan), however many plans, goals and
-    measures there are. Each plan's account must be loaded (select_related("account")).
+    mandatory goals together, measure costs summed per plan, the three of `plan_gaps_for`
+    for mandatory parts unless the caller passes the `gaps` it has already read), however
+    many plans, goals and measures there are. Each plan's account must be loaded
+    (select_related("account")).
     """
     result: dict[int, list[Violation]] = {plan.pk: [] for plan in plans}
     if not plans:
@@ -71,6 +168,9 @@ def frame_violations_for(*, plans: Sequence[AccountPlan]) -> dict[int, list[Viol
             .values_list("plan_id", "total")
         )
 
+    if gaps is None and any(rule.kind == FrameRuleKind.COMPLETE_PART for rule in rules):
+        gaps = plan_gaps_for(plans=plans)
+
     for plan in plans:
         tier = plan.account.tier
         for rule in rules:
@@ -95,6 +195,16 @@ def frame_violations_for(*, plans: Sequence[AccountPlan]) -> dict[int, list[Viol
                 g.kpi_id == rule.kpi_id for g in goals_by_plan[plan.pk]
             ):
                 result[plan.pk].append(Violation(rule, _mandatory_message(rule)))
+            elif rule.kind == FrameRuleKind.COMPLETE_PART and gaps is not None:
+                result[plan.pk].extend(
+                    Violation(
+                        rule,
+                        _("Mandatory in the strategic frame: %(missing)s")
+                        % {"missing": gap.message},
+                    )
+                    for gap in gaps.get(plan.pk, [])
+                    if gap.part == rule.plan_part
+                )
     return result
 
 

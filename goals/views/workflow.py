@@ -16,7 +16,7 @@ from ..forms.workflow import ReturnForm
 from ..models import AccountPlan
 from ..selectors import workflow as selectors
 from ..services import workflow as services
-from ..services.frame import frame_violations
+from ..services.frame import frame_violations, plan_gaps
 from .plans import plan_context
 
 
@@ -38,6 +38,13 @@ def plan_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         _error(request, error)
         return redirect(plan)
+    missing = plan_gaps(plan=plan)
+    if missing:
+        messages.warning(
+            request,
+            _("Submitted with missing parts, leadership sees them: %(missing)s")
+            % {"missing": " ".join(gap.message for gap in missing)},
+        )
     if violations:
         messages.warning(
             request,
@@ -52,6 +59,8 @@ def plan_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         )
         return redirect(_frame_check_url(plan))
     messages.success(request, _("Plan submitted for approval."))
+    if missing:
+        return redirect(_frame_check_url(plan))
     return redirect(plan)
 
 
@@ -112,7 +121,8 @@ def plan_reopen(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_GET
 def frame_check(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     plan = get_plan_for_user(request.user, pk)
-    context = plan_context(request, plan, violations=frame_violations(plan=plan))
+    missing = plan_gaps(plan=plan)
+    context = plan_context(request, plan, violations=frame_violations(plan=plan), missing=missing)
     return render(request, "goals/approval_frame_check.html", context)
 
 
