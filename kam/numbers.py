@@ -131,19 +131,34 @@ def format_decimal(value, places: int | None = 2, language: str | None = None) -
     return f"{whole}{decimal_mark}{fraction}" if fraction else whole
 
 
+class LocalizedNumberInput(forms.TextInput):
+    """A text input (a number input takes neither "," nor grouping) with a decimal keypad that
+    shows a number as format_decimal writes it; posted text is shown back as typed."""
+
+    def __init__(self, attrs=None, decimal_places: int | None = None):
+        super().__init__({"inputmode": "decimal", **(attrs or {})})
+        self.decimal_places = decimal_places
+
+    def format_value(self, value):
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            return format_decimal(value, self.decimal_places)
+        return super().format_value(value)
+
+
 class LocalizedDecimalField(forms.DecimalField):
-    """A DecimalField that reads (parse_decimal) and shows (format_decimal, thousands
-    grouped) numbers in the active language, for every numeric input of the apps."""
+    """A DecimalField that reads numbers with parse_decimal and shows them with
+    format_decimal (thousands grouped) in the active language: every numeric input of the
+    apps. Its widget is a LocalizedNumberInput, keeping the attributes of the one given."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("localize", True)
         super().__init__(*args, **kwargs)
-        if isinstance(self.widget, forms.NumberInput):
-            # A number input takes neither "," nor grouping: a text input with a decimal keypad.
-            attrs = {**self.widget.attrs, "inputmode": "decimal"}
-            attrs.pop("step", None)
-            self.widget = forms.TextInput(attrs=attrs)
+        if not isinstance(self.widget, LocalizedNumberInput) and not self.widget.is_hidden:
+            attrs = {k: v for k, v in self.widget.attrs.items() if k not in ("step", "min", "max")}
+            self.widget = LocalizedNumberInput(attrs)
             self.widget.is_localized = True
+        if isinstance(self.widget, LocalizedNumberInput):
+            self.widget.decimal_places = self.decimal_places
 
     def to_python(self, value):
         if value in self.empty_values:
@@ -152,11 +167,6 @@ class LocalizedDecimalField(forms.DecimalField):
             return parse_decimal(value)
         except ValidationError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-            return format_decimal(value, self.decimal_places)
-        return value
 
 
 def localized_formfield(db_field, **kwargs):

@@ -16,7 +16,7 @@ from controlling.models import Actual
 from controlling.selectors.actuals import cell_key
 from goals.forms.goals import MonthlyTargetsForm
 from goals.forms.plans import StatusQuoForm
-from goals.models import KPIDefinition, MonthlyTarget
+from goals.models import AccountPlan, KPIDefinition, MonthlyTarget
 from goals.models.kpis import Unit
 from kam.numbers import LocalizedDecimalField, format_decimal, parse_decimal
 from tests import factories
@@ -276,3 +276,26 @@ def test_the_amount_and_percent_filters(language, template, text):
     context = Context({"v": D("2400000"), "p": D("13.20"), "whole": D("100.00"), "none": None})
     with translation.override(language):
         assert Template("{% load kam_tags %}" + template).render(context) == text
+
+
+def test_the_plan_from_templates_takes_a_german_baseline(client, owner, account):
+    template_set = factories.GoalTemplateSetFactory(name="Key account standard", tier="key")
+    revenue = factories.GoalTemplateFactory(template_set=template_set, growth_percent=D("2.5"))
+    client.force_login(owner)
+    url = reverse("goals:plan_from_template", args=[account.pk])
+    query = {"template_set": template_set.pk, "fiscal_year": "2027"}
+    response = client.post(url, query | {f"baseline_{revenue.pk}": "123.456,78"}, **DE)
+    assert response.status_code == 302
+    plan = AccountPlan.objects.get()
+    assert plan.goals.get().annual_target == D("126543.20")
+
+
+def test_the_plan_from_templates_shows_a_prefilled_baseline_in_german(client, owner, account):
+    template_set = factories.GoalTemplateSetFactory(name="Key account standard", tier="key")
+    last_year = factories.AccountPlanFactory(account=account, fiscal_year=2026)
+    factories.GoalFactory(plan=last_year, annual_target=D("800000.00"))
+    factories.GoalTemplateFactory(template_set=template_set, title="Grow revenue")
+    client.force_login(owner)
+    url = reverse("goals:plan_from_template", args=[account.pk])
+    query = {"template_set": template_set.pk, "fiscal_year": "2027"}
+    assert 'value="800.000,00"' in client.get(url, query, **DE).content.decode()

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from html import escape
 
 from django import template
@@ -89,6 +90,17 @@ def chart_rows(table) -> str:
 def number(value, decimals: int = 0) -> str:
     """`floatformat:"<decimals>g"` at a fraction of its cost (kam.numbers.grouped)."""
     return grouped(value, decimals)
+
+
+@register.filter
+def decimal_input(value, places: int = 2) -> str:
+    """A form field's value for an input written by hand: a number as format_decimal writes
+    it, posted text as typed, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return format_decimal(value, places)
+    return str(value)
 
 
 @register.filter
