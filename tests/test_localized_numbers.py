@@ -239,6 +239,9 @@ def test_the_plan_shows_status_quo_amounts_and_percent_in_german(client, owner, 
     assert "2.400.000,00\u00a0EUR" in html
     assert "13,2\u00a0%" in html
     assert "2400000.00" not in html
+    html = client.get(reverse("goals:print", args=[plan.pk]), **DE).content.decode()
+    assert "2.400.000,00\u00a0EUR" in html
+    assert "13,2\u00a0%" in html
 
 
 def test_a_percent_goal_shows_its_target_with_percent(client, owner, plan):
