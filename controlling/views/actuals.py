@@ -3,7 +3,6 @@
 import datetime
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,9 +20,10 @@ from goals.access import get_plan_for_user
 from goals.views.plans import plan_context
 from kam.concurrency import seen_cells
 from kam.http import AuthenticatedRequest
+from kam.numbers import LocalizedDecimalField
 
 # Parses one cell; its errors are replaced by the service's message naming KPI and month.
-AMOUNT = forms.DecimalField(required=False)
+AMOUNT = LocalizedDecimalField(required=False)
 
 
 def _posted_values(

@@ -12,6 +12,7 @@ from kam.concurrency import FIELD as SEEN
 from kam.concurrency import SeenFormMixin, seen_cells
 from kam.fiscal import month_label
 from kam.models import User
+from kam.numbers import LocalizedDecimalField, localized_formfield
 
 from ..models import AccountPlan, Goal, GoalKind, KPIDefinition, SeasonalProfile
 from .plans import CrispyMixin
@@ -37,6 +38,7 @@ class GoalForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Goal
+        formfield_callback = staticmethod(localized_formfield)
         fields = [
             "title",
             "kind",
@@ -151,7 +153,7 @@ class MonthlyTargetsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for month in months:
             label = month_label(month)
-            self.fields[month.isoformat()] = forms.DecimalField(
+            self.fields[month.isoformat()] = LocalizedDecimalField(
                 label=label,
                 max_digits=14,
                 decimal_places=2,

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import owner_choices
 from kam.concurrency import SeenFormMixin
 from kam.models import User
+from kam.numbers import localized_formfield
 
 from ..models import AccountPlan, Instrument, Measure, MeasureStatus
 from .plans import CrispyMixin
@@ -28,6 +29,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class MeasureForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = Measure
+        formfield_callback = staticmethod(localized_formfield)
         fields = [
             "title",
             "description",
@@ -96,6 +98,7 @@ class MeasureProgressForm(SeenFormMixin, forms.ModelForm):
 
     class Meta:
         model = Measure
+        formfield_callback = staticmethod(localized_formfield)
         fields = ["status", "progress", "actual_cost"]
         error_messages = RANGE_MESSAGES
 
@@ -145,5 +148,6 @@ class MeasureFilterForm(forms.Form):
 class BudgetForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = AccountPlan
+        formfield_callback = staticmethod(localized_formfield)
         fields = ["budget"]
         error_messages = {"budget": {"min_value": NEGATIVE_BUDGET}}

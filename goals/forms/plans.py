@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.concurrency import SeenFormMixin
 from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
+from kam.numbers import localized_formfield
 
 from ..models import AccountPlan, SwotItem
 
@@ -24,6 +25,7 @@ class PlanCreateForm(CrispyMixin, forms.Form):
 class StatusQuoForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = AccountPlan
+        formfield_callback = staticmethod(localized_formfield)
         fields = [
             "prior_year_revenue",
             "contribution_margin",

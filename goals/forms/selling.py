@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import KeyAccount
 from accounts.selectors import owner_choices
 from kam.concurrency import SeenFormMixin
+from kam.numbers import localized_formfield
 
 from ..models import Offering, SellingPosition, SellingStage
 from .plans import CrispyMixin
@@ -23,6 +24,7 @@ RANGE_MESSAGES = {
 class SellingPositionForm(SeenFormMixin, CrispyMixin, forms.ModelForm):
     class Meta:
         model = SellingPosition
+        formfield_callback = staticmethod(localized_formfield)
         fields = [
             "offering",
             "site",
@@ -121,6 +123,7 @@ class WhitespaceCellForm(SeenFormMixin, forms.ModelForm):
 
     class Meta:
         model = SellingPosition
+        formfield_callback = staticmethod(localized_formfield)
         fields = [
             "stage",
             "current_revenue",

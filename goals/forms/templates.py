@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KeyAccount
 from kam.fiscal import MAX_FISCAL_YEAR, MIN_FISCAL_YEAR
+from kam.numbers import LocalizedDecimalField
 
 from ..models import AccountPlan, GoalKind, GoalTemplate, GoalTemplateSet
 from .plans import CrispyMixin
@@ -49,7 +50,7 @@ class BaselinesForm(forms.Form):
         self.last_year = last_year
         for template in self.templates:
             assert template.kpi_id is not None  # goaltemplate_quantitative_has_kpi
-            self.fields[self.field_name(template)] = forms.DecimalField(
+            self.fields[self.field_name(template)] = LocalizedDecimalField(
                 label=_("Baseline for “%(title)s”") % {"title": template.title},
                 max_digits=14,
                 decimal_places=2,

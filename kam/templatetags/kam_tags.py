@@ -1,13 +1,15 @@
+from decimal import Decimal
 from html import escape
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from kam.access import can_manage_users
-from kam.numbers import grouped
+from kam.numbers import format_decimal, grouped
 
 register = template.Library()
 
@@ -88,6 +90,50 @@ def chart_rows(table) -> str:
 def number(value, decimals: int = 0) -> str:
     """`floatformat:"<decimals>g"` at a fraction of its cost (kam.numbers.grouped)."""
     return grouped(value, decimals)
+
+
+@register.filter
+def decimal_input(value, places: int = 2) -> str:
+    """A form field's value for an input written by hand: a number as format_decimal writes
+    it, posted text as typed, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+        return format_decimal(value, places)
+    return str(value)
+
+
+@register.filter
+def amount(value, currency: str = "") -> str:
+    """An amount in the active language with its currency: 2.400.000,00 EUR (German),
+    2,400,000.00 EUR (English); "–" for no value."""
+    text = format_decimal(value, 2)
+    if not text:
+        return "–"
+    return f"{text}\u00a0{currency}" if currency else text
+
+
+@register.filter
+def percent(value, decimals: int = 2) -> str:
+    """A percentage in the active language, up to `decimals` places without trailing zeros:
+    13,2 % (German and other languages: a non-breaking space before %), 13.2% (English); "–"
+    for no value."""
+    text = format_decimal(value, decimals)
+    if not text:
+        return "–"
+    decimal_mark = format_decimal(0, 1)[1]
+    if decimal_mark in text:
+        text = text.rstrip("0").rstrip(decimal_mark)
+    return text + ("%" if (get_language() or "en").startswith("en") else "\u00a0%")
+
+
+@register.filter
+def measured(value, unit: str = "") -> str:
+    """A KPI value in its unit (KPIDefinition.unit): percent KPIs as `percent`, the others
+    grouped with two decimals; "–" for no value."""
+    if unit == "percent":
+        return percent(value)
+    return grouped(value, 2) if value is not None else "–"
 
 
 @register.filter(name="can_manage_users")

@@ -273,7 +273,7 @@ def test_the_editor_opens_with_the_cells_values(client, owner, account, setup):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<nav" not in html  # only the editor
-    assert 'value="40000.00"' in html
+    assert 'value="40,000.00"' in html  # grouped, as English writes it
     assert f'hx-target="#cell-{o["gear"].pk}-{s["bremen"].pk}"' in html
     assert "Clear cell" in html
 
