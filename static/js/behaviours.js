@@ -7,6 +7,8 @@
  *   <form data-confirm="Question?">      asks before submitting; Cancel keeps the page.
  *   <select data-autosubmit>             submits its form when the choice changes.
  *   <button data-print>                  opens the browser's print dialogue.
+ *   <ul data-scroll-active>              a tab bar that scrolls sideways (on a phone) shows
+ *                                        its active tab when the page opens.
  */
 (function () {
   "use strict";
@@ -28,6 +30,15 @@
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) {
       window.print();
+    }
+  });
+
+  document.querySelectorAll("[data-scroll-active]").forEach(function (bar) {
+    var active = bar.querySelector(".active");
+    if (active && bar.scrollWidth > bar.clientWidth) {
+      var tab = active.getBoundingClientRect();
+      var box = bar.getBoundingClientRect();
+      bar.scrollLeft += tab.left - box.left - (bar.clientWidth - tab.width) / 2;
     }
   });
 })();

@@ -1,7 +1,8 @@
 """No page is wider than the window: every main page, in English and German, on a desktop
 (1,440 px) and a phone (390 px), for leadership and for a key account manager, with data wide
-enough to push tables and tab bars past the edge. Wide tables scroll in their own box; the
-page itself never scrolls sideways. A screenshot of each page for looking at what a run saw."""
+enough to push tables and tab bars past the edge. Wide tables scroll in their own box, the
+account tabs stay one row with the open tab in view, and the page never scrolls sideways.
+A screenshot of each page for looking at what a run saw."""
 
 from decimal import Decimal
 
@@ -141,6 +142,16 @@ def overflowing_pages(browser: Browser, live_server, screenshot, user, pages, si
                 )
                 if scroll > inner:
                     wide.append(f"{name} ({language}): {scroll} px")
+                # The account tabs are one row that scrolls; the open tab is in view.
+                tab = page.locator(".account-tabs .nav-link.active")
+                if tab.count():
+                    box = tab.bounding_box()
+                    assert box is not None
+                    if box["x"] < 0 or box["x"] + box["width"] > inner:
+                        wide.append(f"{name} ({language}): active tab out of view")
+                    tabs = page.locator(".account-tabs").bounding_box()
+                    if inner < 576 and (tabs is None or tabs["height"] > 60):
+                        wide.append(f"{name} ({language}): account tabs wrap")
                 screenshot(page, f"layout-{user.username}-{size}-{language}-{name}")
     finally:
         context.close()
