@@ -8,6 +8,8 @@
  *   <select data-autosubmit>             submits its form when the choice changes.
  *   <button data-print>                  opens the browser's print dialogue.
  *   <input data-search-shortcut>         takes the focus when "/" is typed outside a field.
+ *   <ul data-scroll-active>              a tab bar that scrolls sideways (on a phone) shows
+ *                                        its active tab when the page opens.
  */
 (function () {
   "use strict";
@@ -45,6 +47,15 @@
       event.preventDefault();
       field.focus();
       field.select();
+    }
+  });
+
+  document.querySelectorAll("[data-scroll-active]").forEach(function (bar) {
+    var active = bar.querySelector(".active");
+    if (active && bar.scrollWidth > bar.clientWidth) {
+      var tab = active.getBoundingClientRect();
+      var box = bar.getBoundingClientRect();
+      bar.scrollLeft += tab.left - box.left - (bar.clientWidth - tab.width) / 2;
     }
   });
 })();
